@@ -1,0 +1,368 @@
+"""The controller: decides what runs in a run and records it.
+
+It owns action identity, the journal records, retries, timeouts, cancellation and the run's
+lifetime. Running one action is delegated to an executor (``executor.py``), which gets only
+the task, input literals and a context, and returns output literals or a ``Failure``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flyte import errors
+from flyte._runtime import convert
+from flyte._runtime.blobstore import BlobStore
+from flyte._runtime.context import Frame
+from flyte._runtime.executor import InProcessExecutor
+from flyte._runtime.failures import Failure
+from flyte._runtime.journal import ActionRecord, AttemptRecord, RunJournal, RunRecord
+from flyte.models import ActionPhase
+
+if TYPE_CHECKING:
+    from flyte._model.task import TaskTemplate
+
+logger = logging.getLogger("flyte")
+
+#: Literal bytes up to this size are kept inline in the journal; larger ones go to the blob store.
+INLINE_JOURNAL_BYTES = 64 * 1024
+#: How long the run waits for cancelled descendants to wind down before recording them aborted.
+ABORT_GRACE_SECONDS = 5.0
+ABORT_POLL_SECONDS = 0.2
+
+_RUNNING = ActionPhase.RUNNING.value
+
+
+@dataclass
+class PreparedCall:
+    """A task call whose inputs are bound, converted and hashed, ready to become an action."""
+
+    task: TaskTemplate
+    literals: dict[str, Any]
+    encoded: bytes
+    inputs_hash: str
+
+
+class ActionHandle:
+    """The live state of one running action."""
+
+    __slots__ = ("record", "task", "loop", "abort_reason")
+
+    def __init__(self, record: ActionRecord):
+        self.record = record
+        self.task: asyncio.Task | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.abort_reason: str | None = None
+
+
+class RunController:
+    """Controls one run: its actions, their journal records, and its lifetime."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        journal: RunJournal,
+        home: Path,
+        project: str,
+        domain: str,
+        org: str | None,
+        custom_context: dict[str, str],
+        disable_cache: bool = False,
+    ):
+        self.name = name
+        self.journal = journal
+        self.project = project
+        self.domain = domain
+        self.org = org
+        self.base_context = dict(custom_context)
+        self.disable_cache = disable_cache
+        self.start_time = datetime.now(timezone.utc)
+        self.run_dir = home / "runs" / name
+        self.blobs = BlobStore(home / "blobs")
+        self.executor = InProcessExecutor()
+        self.closed = False
+        self.live: dict[str, ActionHandle] = {}
+        self._seq = 0
+        self._calls: dict[tuple, int] = {}
+        self._lock = threading.Lock()
+        self.root_id: str | None = None
+
+    # ------------------------------------------------------------------ identity
+    async def prepare(self, task: TaskTemplate, args: tuple, kwargs: dict[str, Any]) -> PreparedCall:
+        bound = task.interface.bind(task.name, args, kwargs)
+        literals = await convert.inputs_to_literals(task, bound)
+        encoded = convert.encode_literals(literals)
+        return PreparedCall(task, literals, encoded, convert.inputs_hash(encoded))
+
+    def _action_id(self, parent_id: str | None, call: PreparedCall, group: tuple[str, ...]) -> tuple[str, int]:
+        task = call.task
+        key = (parent_id, task.name, call.inputs_hash, group)
+        with self._lock:
+            n = self._calls.get(key, 0)
+            self._calls[key] = n + 1
+            self._seq += 1
+            seq = self._seq
+        digest = hashlib.sha256(
+            "\x1f".join(
+                (parent_id or self.name, task.name, task.identity_hash, call.inputs_hash, str(n), "/".join(group))
+            ).encode()
+        ).hexdigest()
+        return "a" + digest[:15], seq
+
+    # ------------------------------------------------------------------ submitting
+    async def submit(self, task: TaskTemplate, caller: Frame | None, args: tuple, kwargs: dict[str, Any]) -> Any:
+        """Run ``task`` as a child action of ``caller`` (or as the root) and return its Python output."""
+        call = await self.prepare(task, args, kwargs)
+        return await self.submit_prepared(call, caller)
+
+    async def submit_prepared(self, call: PreparedCall, caller: Frame | None) -> Any:
+        task = call.task
+        if self.closed:
+            raise errors.ActionAbortedError(
+                f"Run `{self.name}` has finished; task `{task.name}` cannot start after its root action returned"
+            )
+        group = caller.group_path if caller else ()
+        parent_id = caller.action_id if caller else None
+        action_id, seq = self._action_id(parent_id, call, group)
+        now = time.time()
+        record = ActionRecord(
+            run_name=self.name,
+            action_id=action_id,
+            parent_id=parent_id,
+            task_name=task.name,
+            short_name=task.short_name,
+            kind="task",
+            group_path=json.dumps(list(group)),
+            phase=ActionPhase.QUEUED.value,
+            seq=seq,
+            queued_at=now,
+            interface=task.literal_interface()[0],
+            config=_config_json(task),
+        )
+        self._store_literals(record, call.encoded, "inputs")
+        custom = caller.custom_context if caller else self.base_context
+        frame = Frame(run=self, action_id=action_id, task_name=task.name, custom_context=custom)
+        if task.links:
+            record.links = self._render_links(task, frame, parent_id)
+        if caller is None:
+            self.root_id = action_id
+        handle = ActionHandle(record)
+        loop = asyncio.get_running_loop()
+        handle.loop = loop
+        handle.task = loop.create_task(self._run_action(handle, call, frame), name=f"flyte:{task.short_name}")
+        self.live[action_id] = handle
+        try:
+            output_literals = await handle.task
+        except asyncio.CancelledError:
+            if handle.abort_reason == "external":
+                raise errors.ActionAbortedError(
+                    f"Action `{action_id}` ({task.short_name}) of run `{self.name}` was aborted externally"
+                ) from None
+            handle.task.cancel()
+            raise
+        values = await convert.literals_to_python(task, output_literals, outputs=True)
+        return task.interface.join_outputs(values)
+
+    def _render_links(self, task: TaskTemplate, frame: Frame, parent_id: str | None) -> str:
+        from flyte._model.link import render_links
+
+        try:
+            pairs = render_links(
+                task.links,
+                run_name=self.name,
+                project=self.project,
+                domain=self.domain,
+                context=dict(frame.custom_context),
+                parent_action_name=parent_id or "",
+                action_name=frame.action_id,
+                pod_name=f"{socket.gethostname()}-{os.getpid()}",
+            )
+        except Exception as e:  # a broken link must not fail the task; say which one
+            logger.warning("Could not render links of task `%s`: %s", task.name, e)
+            return "[]"
+        return json.dumps([list(p) for p in pairs])
+
+    def _store_literals(self, record: ActionRecord, data: bytes, which: str) -> None:
+        if len(data) <= INLINE_JOURNAL_BYTES:
+            setattr(record, which, data)
+        else:
+            setattr(record, which + "_ref", self.blobs.put_content(data))
+
+    # ------------------------------------------------------------------ running one action
+    async def _run_action(self, handle: ActionHandle, call: PreparedCall, frame: Frame) -> dict[str, Any]:
+        task, record = call.task, handle.record
+        record.phase = _RUNNING
+        record.started_at = time.time()
+        self.journal.put_action(record)
+        retries = task.retries
+        timeout = task.timeout.max_runtime_seconds if task.timeout is not None else None
+        try:
+            while True:
+                record.attempts += 1
+                frame.attempt = record.attempts - 1
+                attempt_started = time.time()
+                try:
+                    outputs = await self._attempt(task, frame, call.literals, timeout)
+                except Failure as failure:
+                    self.journal.put_attempt(
+                        AttemptRecord(
+                            self.name,
+                            record.action_id,
+                            record.attempts,
+                            attempt_started,
+                            time.time(),
+                            ActionPhase.TIMED_OUT.value if failure.timed_out else ActionPhase.FAILED.value,
+                            failure.code,
+                            failure.error_class,
+                            failure.message,
+                            failure.traceback_text,
+                        )
+                    )
+                    if failure.recoverable and record.attempts <= retries.count and not self.closed:
+                        delay = retries.delay(record.attempts - 1)
+                        logger.info(
+                            "Action %s (%s) failed with %s; retry %d of %d in %.2fs",
+                            record.action_id,
+                            task.short_name,
+                            failure.code,
+                            record.attempts,
+                            retries.count,
+                            delay,
+                        )
+                        if delay:
+                            await asyncio.sleep(delay)
+                        continue
+                    self._finish(record, ActionPhase.TIMED_OUT if failure.timed_out else ActionPhase.FAILED, failure)
+                    raise failure.to_exception() from None
+                self._store_literals(record, convert.encode_literals(outputs), "outputs")
+                self._finish(record, ActionPhase.SUCCEEDED)
+                return outputs
+        except asyncio.CancelledError:
+            self._finish(record, ActionPhase.ABORTED, abort_reason=handle.abort_reason or "cancelled")
+            raise
+        finally:
+            self.live.pop(record.action_id, None)
+
+    async def _attempt(self, task: TaskTemplate, frame: Frame, literals: dict[str, Any], timeout: float | None):
+        if not timeout:
+            return await self.executor.execute(task, frame, literals)
+        try:
+            return await asyncio.wait_for(self.executor.execute(task, frame, literals), timeout)
+        except asyncio.TimeoutError:
+            raise Failure.timeout(task.name, timeout) from None
+
+    def _finish(
+        self, record: ActionRecord, phase: ActionPhase, failure: Failure | None = None, abort_reason: str | None = None
+    ) -> None:
+        record.phase = phase.value
+        record.ended_at = time.time()
+        if failure is not None:
+            record.error_code = failure.code
+            record.error_kind = failure.kind
+            record.error_class = failure.error_class
+            record.error_message = failure.message
+            record.error_traceback = failure.traceback_text
+        elif abort_reason is not None:
+            record.error_code = "Aborted"
+            record.error_kind = "user"
+            record.error_message = {
+                "external": "aborted externally",
+                "run_finished": "aborted because the run's root action finished",
+            }.get(abort_reason, "cancelled by its caller")
+        self.journal.put_action(record)
+
+    # ------------------------------------------------------------------ run lifetime
+    def abort(self, action_id: str, reason: str) -> bool:
+        """Cancel a live action from any thread; returns whether it was live."""
+        handle = self.live.get(action_id)
+        if handle is None or handle.task is None or handle.loop is None:
+            return False
+        handle.abort_reason = reason
+        handle.loop.call_soon_threadsafe(handle.task.cancel)
+        return True
+
+    async def close(self) -> None:
+        """The root finished: accept no new actions, abort the ones still running, and wait for them."""
+        self.closed = True
+        for action_id in list(self.live):
+            self.abort(action_id, "run_finished")
+        deadline = time.monotonic() + ABORT_GRACE_SECONDS
+        while self.live and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        for handle in list(self.live.values()):
+            # Sync task bodies cannot be interrupted mid-call; record them aborted all the same.
+            self._finish(handle.record, ActionPhase.ABORTED, abort_reason="run_finished")
+        self.live.clear()
+
+    async def watch_aborts(self) -> None:
+        """Apply abort requests written to the journal by ``flyte abort`` or the UI."""
+        seen: set[str] = set()
+        while True:
+            await asyncio.sleep(ABORT_POLL_SECONDS)
+            try:
+                requests = await asyncio.to_thread(self.journal.abort_requests, self.name)
+            except Exception as e:  # the journal is shared with other processes; never kill the run over it
+                logger.debug("reading abort requests failed: %s", e)
+                continue
+            for action_id, _reason in requests:
+                if action_id not in seen and self.abort(action_id, "external"):
+                    seen.add(action_id)
+
+    def run_record(self, task: TaskTemplate, phase: ActionPhase, source: str | None) -> RunRecord:
+        return RunRecord(
+            name=self.name,
+            task_name=task.name,
+            root_action=self.root_id or "",
+            project=self.project,
+            domain=self.domain,
+            phase=phase.value,
+            created_at=self.start_time.timestamp(),
+            started_at=self.start_time.timestamp(),
+            custom_context=json.dumps(self.base_context),
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            source=source,
+        )
+
+
+def _config_json(task: TaskTemplate) -> str:
+    cached = getattr(task, "_config_json", None)
+    if cached is None:
+        config: dict[str, Any] = {"task_type": task.task_type}
+        if task.resources is not None:
+            config["resources"] = repr(task.resources)
+        if task.retries.count:
+            config["retries"] = task.retries.count
+        if task.timeout is not None:
+            config["timeout"] = task.timeout.max_runtime_seconds
+        if task.cache.behavior != "disable":
+            config["cache"] = task.cache.behavior
+        no_effect = {
+            k: repr(v)
+            for k, v in (
+                ("pod_template", task.pod_template),
+                ("reusable", task.reusable),
+                ("queue", task.queue),
+                ("secrets", task.secrets or None),
+                ("triggers", task.triggers or None),
+                ("interruptible", task.interruptible or None),
+            )
+            if v is not None
+        }
+        if no_effect:
+            config["no_local_effect"] = no_effect
+            logger.debug("Task `%s`: %s have no local effect", task.name, ", ".join(no_effect))
+        cached = json.dumps(config)
+        object.__setattr__(task, "_config_json", cached)
+    return cached

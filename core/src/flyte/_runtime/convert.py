@@ -1,0 +1,112 @@
+"""Conversions between a task's Python values and literals, with errors that name the input."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from flyte import errors
+
+if TYPE_CHECKING:
+    from flyte._model.task import TaskTemplate
+
+
+def _describe(t: Any) -> str:
+    return getattr(t, "__name__", None) or str(t).replace("typing.", "")
+
+
+def literal_interface(task: TaskTemplate) -> Any:
+    """The task's interface as a ``TypedInterface`` proto, plus the literal type per variable."""
+    from flyteidl2.core import interface_pb2
+
+    from flyte.types import TypeEngine
+
+    iface = interface_pb2.TypedInterface()
+    in_types: dict[str, Any] = {}
+    out_types: dict[str, Any] = {}
+    for name, (t, _) in task.interface.inputs.items():
+        in_types[name] = lt = TypeEngine.to_literal_type(t)
+        iface.inputs.variables.add(key=name, value=interface_pb2.Variable(type=lt))
+    for name, t in task.interface.outputs.items():
+        out_types[name] = lt = TypeEngine.to_literal_type(t)
+        iface.outputs.variables.add(key=name, value=interface_pb2.Variable(type=lt))
+    return iface.SerializeToString(), in_types, out_types
+
+
+async def inputs_to_literals(task: TaskTemplate, bound: dict[str, Any]) -> dict[str, Any]:
+    """Convert bound call arguments to literals; a bad value raises ``TypeError`` naming the input."""
+    from flyte.types import TypeEngine
+
+    _, in_types, _ = task.literal_interface()
+    out = {}
+    for name, value in bound.items():
+        t = task.interface.inputs[name][0]
+        try:
+            out[name] = await TypeEngine.to_literal(value, t, in_types[name])
+        except errors.RestrictedTypeError:
+            raise
+        except Exception as e:
+            raise TypeError(
+                f"Task `{task.name}`: input `{name}` expects {_describe(t)}, got {type(value).__name__} "
+                f"{value!r:.80} ({e})"
+            ) from e
+    return out
+
+
+async def literals_to_python(task: TaskTemplate, literals: dict[str, Any], outputs: bool = False) -> dict[str, Any]:
+    """Convert literals back to Python values of the task's declared input (or output) types."""
+    from flyte.types import TypeEngine
+
+    types = task.interface.outputs if outputs else {k: v[0] for k, v in task.interface.inputs.items()}
+    values = {}
+    for name, lit in literals.items():
+        try:
+            values[name] = await TypeEngine.to_python_value(lit, types[name])
+        except Exception as e:
+            raise errors.RuntimeDataValidationError(name, e, task.name) from e
+    return values
+
+
+async def outputs_to_literals(task: TaskTemplate, value: Any) -> dict[str, Any]:
+    """Convert a task's return value to output literals; failures name the output and the task."""
+    from flyte.types import TypeEngine
+
+    _, _, out_types = task.literal_interface()
+    try:
+        named = task.interface.split_outputs(task.name, value)
+    except TypeError as e:
+        raise errors.RuntimeDataValidationError("return value", e, task.name) from e
+    out = {}
+    for name, v in named.items():
+        t = task.interface.outputs[name]
+        try:
+            out[name] = await TypeEngine.to_literal(v, t, out_types[name])
+        except Exception as e:
+            raise errors.RuntimeDataValidationError(
+                f"output {name}",
+                f"declared {_describe(t)}, returned {type(v).__name__} {v!r:.80}: {e}",
+                task.name,
+            ) from e
+    return out
+
+
+def encode_literals(literals: dict[str, Any]) -> bytes:
+    """Deterministic bytes of a literal map (for hashing and the journal)."""
+    from flyteidl2.core import literals_pb2
+
+    lm = literals_pb2.LiteralMap()
+    for k, v in literals.items():
+        lm.literals[k].CopyFrom(v)
+    return lm.SerializeToString(deterministic=True)
+
+
+def decode_literals(data: bytes) -> dict[str, Any]:
+    from flyteidl2.core import literals_pb2
+
+    lm = literals_pb2.LiteralMap()
+    lm.ParseFromString(data)
+    return dict(lm.literals)
+
+
+def inputs_hash(encoded: bytes) -> str:
+    return hashlib.sha256(encoded).hexdigest()

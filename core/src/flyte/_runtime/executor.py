@@ -1,0 +1,43 @@
+"""Executors run one action: input literals in, output literals (or a ``Failure``) out.
+
+The in-process executor runs the task body on the caller's event loop (async tasks) or on a
+worker thread (sync tasks). Everything it needs arrives as the task, its input literals and a
+``Frame``; nothing else is shared with the caller, so other executors (a process per action,
+Ray) can take its place behind the same call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from flyte._runtime import convert
+from flyte._runtime.context import Frame, current_frame
+from flyte._runtime.failures import Failure
+
+if TYPE_CHECKING:
+    from flyte._model.task import TaskTemplate
+
+
+class InProcessExecutor:
+    """Runs task bodies in this process."""
+
+    async def execute(self, task: TaskTemplate, frame: Frame, literals: dict[str, Any]) -> dict[str, Any]:
+        token = current_frame.set(frame)
+        try:
+            try:
+                kwargs = await convert.literals_to_python(task, literals)
+                replaced = await task.pre(**kwargs)
+                if replaced is not None:
+                    kwargs = replaced
+                value = await task.execute(**kwargs)
+                value = await task.post(value)
+                return await convert.outputs_to_literals(task, value)
+            except asyncio.CancelledError:
+                raise
+            except BaseException as e:
+                if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                    raise
+                raise Failure.from_exception(e) from e
+        finally:
+            current_frame.reset(token)

@@ -1,0 +1,530 @@
+"""The run journal: every run and action, durably recorded in SQLite under ``FLYTE_HOME``.
+
+Writes go through one writer thread that commits in groups a few milliseconds apart; the
+latest state of a record wins within a group. A record counts once its group is committed;
+``flush()`` waits for that. Reads open their own connections, so the CLI, the UI and
+``flyte.remote`` see what a running process has committed (SQLite WAL mode).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import socket
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from flyte.models import ActionPhase
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    name TEXT PRIMARY KEY,
+    task_name TEXT NOT NULL,
+    root_action TEXT NOT NULL,
+    project TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    ended_at REAL,
+    custom_context TEXT NOT NULL DEFAULT '{}',
+    pid INTEGER,
+    host TEXT,
+    error_code TEXT,
+    error_message TEXT,
+    source TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_time ON runs(created_at);
+CREATE TABLE IF NOT EXISTS actions (
+    run_name TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    parent_id TEXT,
+    task_name TEXT NOT NULL,
+    short_name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    group_path TEXT NOT NULL DEFAULT '[]',
+    phase TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    queued_at REAL,
+    started_at REAL,
+    ended_at REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    interface BLOB,
+    inputs BLOB,
+    inputs_ref TEXT,
+    outputs BLOB,
+    outputs_ref TEXT,
+    error_code TEXT,
+    error_kind TEXT,
+    error_class TEXT,
+    error_message TEXT,
+    error_traceback TEXT,
+    links TEXT NOT NULL DEFAULT '[]',
+    report_uri TEXT,
+    cache_hit INTEGER NOT NULL DEFAULT 0,
+    config TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (run_name, action_id)
+);
+CREATE INDEX IF NOT EXISTS actions_by_seq ON actions(run_name, seq);
+CREATE TABLE IF NOT EXISTS attempts (
+    run_name TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    started_at REAL,
+    ended_at REAL,
+    phase TEXT NOT NULL,
+    error_code TEXT,
+    error_class TEXT,
+    error_message TEXT,
+    error_traceback TEXT,
+    PRIMARY KEY (run_name, action_id, attempt)
+);
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_name TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    ts REAL NOT NULL,
+    stream TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_action ON logs(run_name, action_id, id);
+CREATE TABLE IF NOT EXISTS abort_requests (
+    run_name TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    requested_at REAL NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (run_name, action_id)
+);
+"""
+
+
+@dataclass
+class RunRecord:
+    """One run, as journaled."""
+
+    name: str
+    task_name: str
+    root_action: str
+    project: str
+    domain: str
+    phase: str
+    created_at: float
+    started_at: float | None = None
+    ended_at: float | None = None
+    custom_context: str = "{}"
+    pid: int | None = None
+    host: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    source: str | None = None
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return (self.ended_at or time.time()) - self.started_at
+
+
+@dataclass
+class ActionRecord:
+    """One action (a task call or a trace call), as journaled."""
+
+    run_name: str
+    action_id: str
+    parent_id: str | None
+    task_name: str
+    short_name: str
+    kind: str
+    group_path: str
+    phase: str
+    seq: int
+    queued_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    attempts: int = 0
+    interface: bytes | None = None
+    inputs: bytes | None = None
+    inputs_ref: str | None = None
+    outputs: bytes | None = None
+    outputs_ref: str | None = None
+    error_code: str | None = None
+    error_kind: str | None = None
+    error_class: str | None = None
+    error_message: str | None = None
+    error_traceback: str | None = None
+    links: str = "[]"
+    report_uri: str | None = None
+    cache_hit: int = 0
+    config: str = "{}"
+
+    @property
+    def groups(self) -> list[str]:
+        return json.loads(self.group_path)
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return (self.ended_at or time.time()) - self.started_at
+
+
+@dataclass
+class AttemptRecord:
+    """One failed or finished attempt of an action."""
+
+    run_name: str
+    action_id: str
+    attempt: int
+    started_at: float | None
+    ended_at: float | None
+    phase: str
+    error_code: str | None = None
+    error_class: str | None = None
+    error_message: str | None = None
+    error_traceback: str | None = None
+
+
+@dataclass
+class LogRecord:
+    """A chunk of captured output of one action."""
+
+    action_id: str
+    ts: float
+    stream: str
+    text: str
+
+
+_RUN_COLS = [f.name for f in fields(RunRecord)]
+_ACTION_COLS = [f.name for f in fields(ActionRecord)]
+_ATTEMPT_COLS = [f.name for f in fields(AttemptRecord)]
+
+
+def _upsert(table: str, cols: list[str]) -> str:
+    return f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+
+
+_RUN_SQL = _upsert("runs", _RUN_COLS)
+_ACTION_SQL = _upsert("actions", _ACTION_COLS)
+_ATTEMPT_SQL = _upsert("attempts", _ATTEMPT_COLS)
+_LOG_SQL = "INSERT INTO logs (run_name, action_id, ts, stream, text) VALUES (?, ?, ?, ?, ?)"
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def _open_schema(path: Path) -> None:
+    conn = _connect(path)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"The run journal at {path} was written by a newer flyte (schema {version}, this one reads "
+                f"{SCHEMA_VERSION}); upgrade flyte or point FLYTE_HOME elsewhere."
+            )
+        conn.executescript(_SCHEMA)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    finally:
+        conn.close()
+
+
+class _Flush:
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+class RunJournal:
+    """Reads and writes the journal at ``<home>/runs.db``."""
+
+    GROUP_SECONDS = 0.004
+    IDLE_SECONDS = 2.0
+
+    def __init__(self, home: Path):
+        home.mkdir(parents=True, exist_ok=True)
+        self.path = home / "runs.db"
+        _open_schema(self.path)
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
+        self._local = threading.local()
+        self._error: BaseException | None = None
+        self._atexit_registered = False
+
+    # ---------------------------------------------------------------- writing
+    def _ensure_writer(self) -> None:
+        # Called after every put: a writer that retired while idle is replaced.
+        if self._writer is None:
+            with self._writer_lock:
+                if self._writer is None:
+                    self._writer = threading.Thread(target=self._write_loop, name="flyte-journal", daemon=True)
+                    self._writer.start()
+                    if not self._atexit_registered:
+                        self._atexit_registered = True
+                        atexit.register(self.flush)
+
+    def _put(self, item: Any) -> None:
+        self._queue.put(item)
+        self._ensure_writer()
+
+    def put_run(self, rec: RunRecord) -> None:
+        self._put(("r", rec.name, tuple(getattr(rec, c) for c in _RUN_COLS)))
+
+    def put_action(self, rec: ActionRecord) -> None:
+        self._put(("a", (rec.run_name, rec.action_id), tuple(getattr(rec, c) for c in _ACTION_COLS)))
+
+    def put_attempt(self, rec: AttemptRecord) -> None:
+        self._put(("t", None, tuple(getattr(rec, c) for c in _ATTEMPT_COLS)))
+
+    def put_log(self, run_name: str, action_id: str, stream: str, text: str) -> None:
+        self._put(("l", (run_name, action_id, stream), (time.time(), text)))
+
+    def flush(self) -> None:
+        """Block until everything put so far is committed."""
+        if self._writer is not None:
+            marker = _Flush()
+            self._put(marker)
+            marker.done.wait()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise RuntimeError(f"writing the run journal {self.path} failed: {error}") from error
+
+    def _write_loop(self) -> None:
+        conn = _connect(self.path)
+        try:
+            while True:
+                try:
+                    items = [self._queue.get(timeout=self.IDLE_SECONDS)]
+                except queue.Empty:
+                    with self._writer_lock:
+                        if self._queue.empty():
+                            self._writer = None
+                            return
+                    continue
+                deadline = time.monotonic() + self.GROUP_SECONDS
+                while True:
+                    try:
+                        items.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            break
+                        try:
+                            items.append(self._queue.get(timeout=remaining))
+                        except queue.Empty:
+                            break
+                self._commit(conn, items)
+        finally:
+            conn.close()
+
+    def _commit(self, conn: sqlite3.Connection, items: list[Any]) -> None:
+        runs: dict[Any, tuple] = {}
+        actions: dict[Any, tuple] = {}
+        attempts: list[tuple] = []
+        logs: dict[Any, list] = {}
+        flushes: list[_Flush] = []
+        for item in items:
+            if isinstance(item, _Flush):
+                flushes.append(item)
+                continue
+            kind, key, row = item
+            if kind == "a":
+                actions[key] = row
+            elif kind == "r":
+                runs[key] = row
+            elif kind == "t":
+                attempts.append(row)
+            else:
+                chunks = logs.setdefault(key, [row[0], []])
+                chunks[1].append(row[1])
+        try:
+            conn.execute("BEGIN")
+            if runs:
+                conn.executemany(_RUN_SQL, runs.values())
+            if actions:
+                conn.executemany(_ACTION_SQL, actions.values())
+            if attempts:
+                conn.executemany(_ATTEMPT_SQL, attempts)
+            if logs:
+                conn.executemany(
+                    _LOG_SQL, [(k[0], k[1], v[0], k[2], "".join(v[1])) for k, v in logs.items()]
+                )
+            conn.execute("COMMIT")
+        except BaseException as e:  # keep the writer alive; report on the next flush
+            self._error = e
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        for f in flushes:
+            f.done.set()
+
+    # ---------------------------------------------------------------- reading
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path)
+            self._local.conn = conn
+        return conn
+
+    def get_run(self, name: str) -> RunRecord | None:
+        row = self._reader().execute(f"SELECT {', '.join(_RUN_COLS)} FROM runs WHERE name = ?", (name,)).fetchone()
+        return RunRecord(*row) if row else None
+
+    def list_runs(
+        self, limit: int = 100, phase: str | None = None, name_contains: str | None = None
+    ) -> list[RunRecord]:
+        """Runs, newest first, optionally filtered by phase and by a substring of the name."""
+        sql = f"SELECT {', '.join(_RUN_COLS)} FROM runs"
+        where, args = [], []
+        if phase:
+            where.append("phase = ?")
+            args.append(phase)
+        if name_contains:
+            where.append("instr(name, ?) > 0")
+            args.append(name_contains)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC LIMIT ?"
+        args.append(limit)
+        return [RunRecord(*r) for r in self._reader().execute(sql, args)]
+
+    def list_actions(self, run_name: str) -> list[ActionRecord]:
+        """A run's actions in the order they were created."""
+        rows = self._reader().execute(
+            f"SELECT {', '.join(_ACTION_COLS)} FROM actions WHERE run_name = ? ORDER BY seq", (run_name,)
+        )
+        return [ActionRecord(*r) for r in rows]
+
+    def get_action(self, run_name: str, action_id: str) -> ActionRecord | None:
+        row = self._reader().execute(
+            f"SELECT {', '.join(_ACTION_COLS)} FROM actions WHERE run_name = ? AND action_id = ?",
+            (run_name, action_id),
+        ).fetchone()
+        return ActionRecord(*row) if row else None
+
+    def find_action(self, run_name: str, name: str) -> ActionRecord | None:
+        """An action by id, by unique id prefix, or by unique short name."""
+        found = self.get_action(run_name, name)
+        if found:
+            return found
+        matches = [
+            a for a in self.list_actions(run_name) if a.action_id.startswith(name) or a.short_name == name
+        ]
+        return matches[0] if len(matches) == 1 else None
+
+    def list_attempts(self, run_name: str, action_id: str) -> list[AttemptRecord]:
+        rows = self._reader().execute(
+            f"SELECT {', '.join(_ATTEMPT_COLS)} FROM attempts WHERE run_name = ? AND action_id = ? ORDER BY attempt",
+            (run_name, action_id),
+        )
+        return [AttemptRecord(*r) for r in rows]
+
+    def get_logs(self, run_name: str, action_id: str | None = None) -> list[LogRecord]:
+        sql = "SELECT action_id, ts, stream, text FROM logs WHERE run_name = ?"
+        args: list[Any] = [run_name]
+        if action_id is not None:
+            sql += " AND action_id = ?"
+            args.append(action_id)
+        return [LogRecord(*r) for r in self._reader().execute(sql + " ORDER BY id", args)]
+
+    def count_phases(self, run_name: str) -> dict[str, int]:
+        rows = self._reader().execute(
+            "SELECT phase, count(*) FROM actions WHERE run_name = ? GROUP BY phase", (run_name,)
+        )
+        return dict(rows.fetchall())
+
+    # ---------------------------------------------------------------- aborts
+    def request_abort(self, run_name: str, action_id: str, reason: str = "") -> None:
+        """Ask the process running ``run_name`` to abort one action (or the run: its root action)."""
+        self._reader().execute(
+            "INSERT OR REPLACE INTO abort_requests VALUES (?, ?, ?, ?)", (run_name, action_id, time.time(), reason)
+        )
+
+    def abort_requests(self, run_name: str) -> list[tuple[str, str]]:
+        return self._reader().execute(
+            "SELECT action_id, reason FROM abort_requests WHERE run_name = ?", (run_name,)
+        ).fetchall()
+
+    # ---------------------------------------------------------------- recovery
+    def reconcile(self, run: RunRecord) -> RunRecord:
+        """Mark a run whose owning process died as failed, with its unfinished actions."""
+        if ActionPhase(run.phase).is_terminal or run.host != socket.gethostname() or run.pid is None:
+            return run
+        if _pid_alive(run.pid):
+            return run
+        now = time.time()
+        message = f"The process running this run (pid {run.pid}) exited before the run finished."
+        conn = self._reader()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "UPDATE actions SET phase = ?, ended_at = ?, error_code = 'ProcessExited', error_kind = 'system',"
+                " error_message = ? WHERE run_name = ? AND phase NOT IN (?, ?, ?, ?, ?)",
+                (ActionPhase.FAILED.value, now, message, run.name, *(p.value for p in _TERMINAL_PHASES)),
+            )
+            conn.execute(
+                "UPDATE runs SET phase = ?, ended_at = ?, error_code = 'ProcessExited', error_message = ?"
+                " WHERE name = ?",
+                (ActionPhase.FAILED.value, now, message, run.name),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return self.get_run(run.name) or run
+
+
+_TERMINAL_PHASES = [p for p in ActionPhase if p.is_terminal]
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (killed but not yet reaped by its parent) no longer runs anything.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+_journals: dict[Path, RunJournal] = {}
+_journals_lock = threading.Lock()
+
+
+def flyte_home() -> Path:
+    """``$FLYTE_HOME``, else ``~/.flyte``."""
+    return Path(os.environ.get("FLYTE_HOME") or Path.home() / ".flyte").expanduser()
+
+
+def journal(home: Path | None = None) -> RunJournal:
+    """The journal of ``home`` (default: the current ``FLYTE_HOME``), opened once per process."""
+    home = (home or flyte_home()).resolve()
+    j = _journals.get(home)
+    if j is None:
+        with _journals_lock:
+            j = _journals.get(home)
+            if j is None:
+                j = _journals[home] = RunJournal(home)
+    return j
+

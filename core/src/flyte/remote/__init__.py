@@ -1,0 +1,9 @@
+"""Runs and actions recorded by past and current runs, read from the local journal.
+
+Locally ``flyte.remote`` reads ``$FLYTE_HOME/runs.db``: ``Run.get(name)``, ``Run.listall()``,
+then ``run.phase``, ``run.outputs()``, ``run.actions()`` and ``run.logs()``.
+"""
+
+from flyte._runtime.run import Action, ActionOutputs, Run
+
+__all__ = ["Action", "ActionOutputs", "Run"]
