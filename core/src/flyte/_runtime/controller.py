@@ -97,6 +97,7 @@ class RunController:
         self._calls: dict[tuple, int] = {}
         self._lock = threading.Lock()
         self.root_id: str | None = None
+        self._root_seq = 0
 
     # ------------------------------------------------------------------ identity
     async def prepare(self, task: TaskTemplate, args: tuple, kwargs: dict[str, Any]) -> PreparedCall:
@@ -126,6 +127,11 @@ class RunController:
         call = await self.prepare(task, args, kwargs)
         return await self.submit_prepared(call, caller)
 
+    def plan_root(self, call: PreparedCall) -> str:
+        """Fix the root action's id before it starts (the run record names it)."""
+        self.root_id, self._root_seq = self._action_id(None, call, ())
+        return self.root_id
+
     async def submit_prepared(self, call: PreparedCall, caller: Frame | None) -> Any:
         task = call.task
         if self.closed:
@@ -134,7 +140,10 @@ class RunController:
             )
         group = caller.group_path if caller else ()
         parent_id = caller.action_id if caller else None
-        action_id, seq = self._action_id(parent_id, call, group)
+        if caller is None and self.root_id is not None:
+            action_id, seq = self.root_id, self._root_seq
+        else:
+            action_id, seq = self._action_id(parent_id, call, group)
         now = time.time()
         record = ActionRecord(
             run_name=self.name,
@@ -155,8 +164,6 @@ class RunController:
         frame = Frame(run=self, action_id=action_id, task_name=task.name, custom_context=custom)
         if task.links:
             record.links = self._render_links(task, frame, parent_id)
-        if caller is None:
-            self.root_id = action_id
         handle = ActionHandle(record)
         loop = asyncio.get_running_loop()
         handle.loop = loop
@@ -245,6 +252,9 @@ class RunController:
                         continue
                     self._finish(record, ActionPhase.TIMED_OUT if failure.timed_out else ActionPhase.FAILED, failure)
                     raise failure.to_exception() from None
+                if handle.abort_reason is not None:
+                    # The body swallowed the cancellation (the docs' sleep_for does); it was still aborted.
+                    raise asyncio.CancelledError()
                 self._store_literals(record, convert.encode_literals(outputs), "outputs")
                 self._finish(record, ActionPhase.SUCCEEDED)
                 return outputs

@@ -344,6 +344,7 @@ class _Runner:
         )
         # Bad inputs fail here, before the run exists, so nothing is left RUNNING.
         call = await controller.prepare(task, args, kwargs)
+        controller.plan_root(call)
         source = _source_of(task)
         j.put_run(controller.run_record(task, ActionPhase.RUNNING, source))
         capture.start()

@@ -35,7 +35,15 @@ from flyteidl2.core import literals_pb2
 from flyte.errors import TypeTransformerFailedError
 from flyte.types._engine import BuiltinTransformer, RestrictedTransformer, TypeEngine
 from flyte.types._text import format_duration, parse_duration
-from flyte.types._transformer import NoneType, TypeTransformer, is_union, short_repr, strip_annotated, type_name, wrong_type
+from flyte.types._transformer import (
+    NoneType,
+    TypeTransformer,
+    is_union,
+    short_repr,
+    strip_annotated,
+    type_name,
+    wrong_type,
+)
 
 logger = logging.getLogger("flyte")
 
@@ -575,9 +583,7 @@ def is_record_class(t: Any) -> bool:
     """Whether `t` is a dataclass, a NamedTuple class or a pydantic model class."""
     if not isinstance(t, type):
         return False
-    return (
-        dataclasses.is_dataclass(t) or (issubclass(t, tuple) and hasattr(t, "_fields")) or _is_pydantic(t)
-    )
+    return dataclasses.is_dataclass(t) or (issubclass(t, tuple) and hasattr(t, "_fields")) or _is_pydantic(t)
 
 
 def record_fields(t: type) -> list[RecordField]:
@@ -618,7 +624,9 @@ def _type_hints(t: type) -> dict[str, Any]:
                 try:
                     annotation = eval(annotation, dict(module), dict(vars(t)))
                 except Exception:
-                    logger.debug("Field `%s.%s`: cannot resolve %r; storing it as Any", t.__qualname__, name, annotation)
+                    logger.debug(
+                        "Field `%s.%s`: cannot resolve %r; storing it as Any", t.__qualname__, name, annotation
+                    )
                     annotation = Any
             hints[name] = annotation
     return hints

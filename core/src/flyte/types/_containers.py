@@ -12,9 +12,8 @@ from flyteidl2.core import literals_pb2, types_pb2
 
 from flyte.errors import TypeTransformerFailedError
 from flyte.types import _codec
-from flyte.types._builtins import none_literal
 from flyte.types._engine import BuiltinTransformer, TypeEngine
-from flyte.types._transformer import NoneType, short_repr, strip_annotated, type_name, wrong_literal, wrong_type
+from flyte.types._transformer import short_repr, strip_annotated, type_name, wrong_literal, wrong_type
 
 Literal = literals_pb2.Literal
 
@@ -131,6 +130,12 @@ class UntypedTransformer(BuiltinTransformer):
         return await self._from_other_literal(lv, expected_python_type)
 
 
+class _Variant(typing.NamedTuple):
+    python_type: Any
+    literal_type: types_pb2.LiteralType
+    exact: Any  # the class a value must be exactly to pick this variant first, if any
+
+
 class UnionTransformer(BuiltinTransformer):
     """`Union[...]`, `Optional[T]`, `X | Y` <-> a union literal recording the chosen variant's type.
 
@@ -140,53 +145,68 @@ class UnionTransformer(BuiltinTransformer):
 
     def __init__(self) -> None:
         super().__init__("union", typing.Union)  # type: ignore[arg-type]
+        self._variants: dict[Any, list[_Variant]] = {}
+        TypeEngine._dependent_caches.append(self._variants)
 
     def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
-        return types_pb2.LiteralType(
-            union_type=types_pb2.UnionType(variants=[TypeEngine._entry(v).literal_type for v in typing.get_args(t)])
-        )
+        return types_pb2.LiteralType(union_type=types_pb2.UnionType(variants=[v.literal_type for v in self._plan(t)]))
 
     def child_types(self, t: Any) -> tuple[Any, ...]:
         return typing.get_args(t)
 
+    def _plan(self, t: Any) -> list[_Variant]:
+        plan = self._variants.get(t)
+        if plan is None:
+            plan = []
+            for variant in typing.get_args(t):
+                base = strip_annotated(variant)
+                exact = typing.get_origin(base) or base
+                plan.append(_Variant(variant, TypeEngine._entry(variant).literal_type, exact))
+            self._variants[t] = plan
+        return plan
+
     async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
-        variants = typing.get_args(python_type)
-        if python_val is None:
-            if NoneType not in variants:
-                raise wrong_type(python_type, python_val)
-            return _union_literal(none_literal(), NoneType)
-        exact = [v for v in variants if _is_exactly(python_val, v)]
+        plan = self._plan(python_type)
+        kind = type(python_val)
+        ordered = plan
+        for i, variant in enumerate(plan):
+            if variant.exact is kind:  # the exact class first, then the others in declaration order
+                ordered = [variant, *plan[:i], *plan[i + 1 :]]
+                break
         errors = []
-        for variant in exact + [v for v in variants if v not in exact]:
+        for variant in ordered:
+            if variant.exact is typing.Literal and not _is_choice(python_val, variant.python_type):
+                continue
             try:
-                return _union_literal(await TypeEngine.to_literal(python_val, variant), variant)
+                inner = await TypeEngine.to_literal(python_val, variant.python_type)
             except TypeTransformerFailedError as e:
-                errors.append(f"{type_name(variant)}: {e}")
+                errors.append(f"{type_name(variant.python_type)}: {e}")
+                continue
+            lit = Literal()
+            lit.scalar.union.value.CopyFrom(inner)
+            lit.scalar.union.type.CopyFrom(variant.literal_type)
+            return lit
+        if python_val is None:
+            raise wrong_type(python_type, python_val)
         raise TypeTransformerFailedError(
             f"Expected a value of type `{type_name(python_type)}`, got a value of type "
-            f"`{type_name(type(python_val))}` that no variant accepts ({'; '.join(errors)})"
+            f"`{type_name(kind)}` that no variant accepts ({'; '.join(errors)})"
         )
 
     async def to_python_value(self, lv: Literal, expected_python_type: Any) -> Any:
-        variants = typing.get_args(expected_python_type)
+        plan = self._plan(expected_python_type)
         if lv.HasField("scalar") and lv.scalar.HasField("union"):
             stored_type = lv.scalar.union.type
             inner = lv.scalar.union.value
-            for variant in variants:
-                if TypeEngine._entry(variant).literal_type == stored_type:
-                    return await TypeEngine.to_python_value(inner, variant)
+            for variant in plan:
+                if variant.literal_type == stored_type:
+                    return await TypeEngine.to_python_value(inner, variant.python_type)
         else:
             # A plain literal, e.g. produced for a non-Optional output feeding an Optional input.
             inner = lv
-        if inner.HasField("scalar") and inner.scalar.HasField("none_type"):
-            if NoneType in variants:
-                return None
-            raise wrong_literal(inner, expected_python_type)
-        for variant in variants:
-            if variant is NoneType:
-                continue
+        for variant in plan:
             try:
-                return await TypeEngine.to_python_value(inner, variant)
+                return await TypeEngine.to_python_value(inner, variant.python_type)
             except TypeTransformerFailedError:
                 continue
         raise wrong_literal(inner, expected_python_type)
@@ -261,20 +281,6 @@ def _choice_type(t: Any) -> type:
 
 def _is_choice(v: Any, t: Any) -> bool:
     return any(v == c and type(v) is type(c) for c in typing.get_args(t))
-
-
-def _is_exactly(v: Any, variant: Any) -> bool:
-    variant = strip_annotated(variant)
-    if typing.get_origin(variant) is typing.Literal:
-        return _is_choice(v, variant)
-    return type(v) is (typing.get_origin(variant) or variant)
-
-
-def _union_literal(inner: Literal, variant: Any) -> Literal:
-    lit = Literal()
-    lit.scalar.union.value.CopyFrom(inner)
-    lit.scalar.union.type.CopyFrom(TypeEngine._entry(variant).literal_type)
-    return lit
 
 
 LIST = ListTransformer()

@@ -229,7 +229,9 @@ class TypeEngine:
         _plugins.autoload()
         transformer, call_type = cls._resolve(t)
         base = strip_annotated(t)
-        nullable = base is None or base is NoneType or base is Any or (is_union(base) and NoneType in typing.get_args(base))
+        nullable = (
+            base is None or base is NoneType or base is Any or (is_union(base) and NoneType in typing.get_args(base))
+        )
         return _Entry(t, transformer, call_type, nullable)
 
     @classmethod
@@ -327,9 +329,7 @@ class TypeEngine:
     # -------------------------------------------------------------------------- conversions
 
     @classmethod
-    async def to_literal(
-        cls, v: Any, t: Any, expected: types_pb2.LiteralType | None = None
-    ) -> literals_pb2.Literal:
+    async def to_literal(cls, v: Any, t: Any, expected: types_pb2.LiteralType | None = None) -> literals_pb2.Literal:
         """Convert value `v`, declared as Python type `t`, into a literal.
 
         Raises:
@@ -346,11 +346,15 @@ class TypeEngine:
         transformer = entry.transformer
         if entry.builtin:
             # Built-ins validate and raise well-formed errors themselves.
-            return await transformer.to_literal(v, entry.call_type, expected if expected is not None else entry.literal_type)
+            return await transformer.to_literal(
+                v, entry.call_type, expected if expected is not None else entry.literal_type
+            )
         if transformer.type_assertions_enabled:
             transformer.assert_type(entry.call_type, v)
         try:
-            return await transformer.to_literal(v, entry.call_type, expected if expected is not None else entry.literal_type)
+            return await transformer.to_literal(
+                v, entry.call_type, expected if expected is not None else entry.literal_type
+            )
         except (TypeTransformerFailedError, RestrictedTypeError):
             raise
         except Exception as e:
@@ -398,29 +402,22 @@ class TypeEngine:
         that involves a third-party transformer (which may await I/O) is converted on a private
         event loop instead (tens of microseconds more). Prefer the async form inside coroutines.
         """
-        return cls._run_sync(t, lambda: cls.to_literal(v, t, expected))
+        loop_free = cls._loop_free(t)
+        return _run_sync(loop_free, t, cls.to_literal(v, t, expected))
 
     @classmethod
     def to_python_value_sync(cls, lv: literals_pb2.Literal, t: Any) -> Any:
         """Blocking twin of `to_python_value`; see `to_literal_sync` for its cost."""
-        return cls._run_sync(t, lambda: cls.to_python_value(lv, t))
-
-    @classmethod
-    def _run_sync(cls, t: Any, make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
-        if cls._loop_free(t):
-            coro = make()
-            try:
-                coro.send(None)
-            except StopIteration as done:
-                return done.value
-            coro.close()
-            raise RuntimeError(f"Converting `{type_name(t)}` suspended although only built-in transformers are involved")
-        return _run_on_private_loop(make)
+        loop_free = cls._loop_free(t)
+        return _run_sync(loop_free, t, cls.to_python_value(lv, t))
 
     @classmethod
     def _loop_free(cls, t: Any, _seen: set[int] | None = None) -> bool:
         """Whether converting `t` involves only built-ins, which never await anything."""
-        entry = cls._entry(t)
+        try:
+            entry = cls._entries[t]
+        except (KeyError, TypeError):
+            entry = cls._entry(t)
         if entry._loop_free is not None:
             return entry._loop_free
         seen = _seen if _seen is not None else set()
@@ -431,7 +428,9 @@ class TypeEngine:
         result = isinstance(transformer, BuiltinTransformer) and all(
             cls._loop_free(child, seen) for child in transformer.child_types(entry.call_type)
         )
-        entry._loop_free = result
+        if _seen is None:
+            # Only the outermost answer is final: inner ones assumed their recursive parts were fine.
+            entry._loop_free = result
         return result
 
     # ------------------------------------------------------------------------------ guessing
@@ -460,34 +459,46 @@ class TypeEngine:
         return _guess.guess_builtin(literal_type)
 
 
-def _run_on_private_loop(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+def _run_sync(loop_free: bool, t: Any, coro: Coroutine[Any, Any, Any]) -> Any:
+    if not loop_free:
+        return _run_on_private_loop(coro)
+    # Built-in conversions never suspend: step the coroutine once instead of running a loop.
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    raise RuntimeError(f"Converting `{type_name(t)}` suspended although only built-in transformers are involved")
+
+
+def _run_on_private_loop(coro: Coroutine[Any, Any, Any]) -> Any:
     """Run a coroutine to completion from sync code, whether or not this thread runs a loop."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return _run_new_loop(make)
+        return _run_new_loop(coro)
     # This thread's loop is busy running our caller: block on a helper thread instead.
-    result: list[Any] = []
-    errors: list[BaseException] = []
+    outcome: list[Any] = []
 
     def target() -> None:
         try:
-            result.append(_run_new_loop(make))
+            outcome.append((True, _run_new_loop(coro)))
         except BaseException as e:
-            errors.append(e)
+            outcome.append((False, e))
 
     helper = threading.Thread(target=target, name="flyte-type-conversion")
     helper.start()
     helper.join()
-    if errors:
-        raise errors[0]
-    return result[0]
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
 
 
-def _run_new_loop(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+def _run_new_loop(coro: Coroutine[Any, Any, Any]) -> Any:
     # Not `asyncio.run`: it would reset this thread's current event loop as a side effect.
     loop = asyncio.new_event_loop()
     try:
-        return loop.run_until_complete(make())
+        return loop.run_until_complete(coro)
     finally:
         loop.close()

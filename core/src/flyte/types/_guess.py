@@ -53,7 +53,7 @@ def guess_builtin(literal_type: types_pb2.LiteralType) -> Any:
     elif kind == "map_value_type":
         return dict[str, guess_builtin(literal_type.map_value_type)]  # type: ignore[misc]
     elif kind == "union_type":
-        return typing.Union[tuple(guess_builtin(v) for v in literal_type.union_type.variants)]  # noqa: UP007
+        return typing.Union[tuple(guess_builtin(v) for v in literal_type.union_type.variants)]
     elif kind == "enum_type":
         return typing.Literal[tuple(literal_type.enum_type.values)]
     raise ValueError(f"No transformer recognises the literal type {literal_type}")

@@ -61,7 +61,9 @@ class TypeTransformer(ABC, Generic[T]):
         """Return the literal type that values of Python type `t` are stored as."""
 
     @abstractmethod
-    async def to_literal(self, python_val: T, python_type: Any, expected: types_pb2.LiteralType) -> literals_pb2.Literal:
+    async def to_literal(
+        self, python_val: T, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         """Convert `python_val` (declared as `python_type`) into a literal of type `expected`."""
 
     @abstractmethod
