@@ -6,12 +6,9 @@ Every public name is loaded on first use, so ``import flyte`` stays cheap.
 from __future__ import annotations
 
 import importlib
-import logging
 from typing import TYPE_CHECKING, Any
 
 from flyte._version import __version__
-
-logger = logging.getLogger("flyte")
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
@@ -63,6 +60,11 @@ __all__ = sorted({*_LAZY, "__version__", "logger"})
 
 
 def __getattr__(name: str) -> Any:
+    if name == "logger":
+        import logging
+
+        globals()["logger"] = value = logging.getLogger("flyte")
+        return value
     module = _LAZY.get(name)
     if module is not None:
         value = getattr(importlib.import_module(module), name)
@@ -74,10 +76,13 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY, *_SUBMODULES})
+    return sorted({*globals(), *_LAZY, *_SUBMODULES, "logger"})
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    import logging
+
+    logger: logging.Logger
     from flyte._model.cache import Cache, CachePolicy
     from flyte._model.environment import Environment, TaskEnvironment
     from flyte._model.image import Image

@@ -222,10 +222,11 @@ class AsyncFunctionTaskTemplate(TaskTemplate):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.__doc__ = getattr(self.func, "__doc__", None)
+        self._is_async = inspect.iscoroutinefunction(self.func)
 
     @property
     def is_async(self) -> bool:
-        return inspect.iscoroutinefunction(self.func)
+        return self._is_async
 
     def identity_source(self) -> bytes:
         from flyte._model.cache import function_fingerprint

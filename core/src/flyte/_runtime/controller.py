@@ -152,7 +152,7 @@ class RunController:
             task_name=task.name,
             short_name=task.short_name,
             kind="task",
-            group_path=json.dumps(list(group)),
+            group_path=json.dumps(list(group)) if group else "[]",
             phase=ActionPhase.QUEUED.value,
             seq=seq,
             queued_at=now,

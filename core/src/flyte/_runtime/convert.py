@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from flyteidl2.core import interface_pb2, literals_pb2
+
 from flyte import errors
+from flyte.types import TypeEngine
 
 if TYPE_CHECKING:
     from flyte._model.task import TaskTemplate
@@ -17,10 +20,6 @@ def _describe(t: Any) -> str:
 
 def literal_interface(task: TaskTemplate) -> Any:
     """The task's interface as a ``TypedInterface`` proto, plus the literal type per variable."""
-    from flyteidl2.core import interface_pb2
-
-    from flyte.types import TypeEngine
-
     iface = interface_pb2.TypedInterface()
     in_types: dict[str, Any] = {}
     out_types: dict[str, Any] = {}
@@ -35,8 +34,6 @@ def literal_interface(task: TaskTemplate) -> Any:
 
 async def inputs_to_literals(task: TaskTemplate, bound: dict[str, Any]) -> dict[str, Any]:
     """Convert bound call arguments to literals; a bad value raises ``TypeError`` naming the input."""
-    from flyte.types import TypeEngine
-
     _, in_types, _ = task.literal_interface()
     out = {}
     for name, value in bound.items():
@@ -55,8 +52,6 @@ async def inputs_to_literals(task: TaskTemplate, bound: dict[str, Any]) -> dict[
 
 async def literals_to_python(task: TaskTemplate, literals: dict[str, Any], outputs: bool = False) -> dict[str, Any]:
     """Convert literals back to Python values of the task's declared input (or output) types."""
-    from flyte.types import TypeEngine
-
     types = task.interface.outputs if outputs else {k: v[0] for k, v in task.interface.inputs.items()}
     values = {}
     for name, lit in literals.items():
@@ -69,8 +64,6 @@ async def literals_to_python(task: TaskTemplate, literals: dict[str, Any], outpu
 
 async def outputs_to_literals(task: TaskTemplate, value: Any) -> dict[str, Any]:
     """Convert a task's return value to output literals; failures name the output and the task."""
-    from flyte.types import TypeEngine
-
     _, _, out_types = task.literal_interface()
     try:
         named = task.interface.split_outputs(task.name, value)
@@ -92,8 +85,6 @@ async def outputs_to_literals(task: TaskTemplate, value: Any) -> dict[str, Any]:
 
 def encode_literals(literals: dict[str, Any]) -> bytes:
     """Deterministic bytes of a literal map (for hashing and the journal)."""
-    from flyteidl2.core import literals_pb2
-
     lm = literals_pb2.LiteralMap()
     for k, v in literals.items():
         lm.literals[k].CopyFrom(v)
@@ -101,8 +92,6 @@ def encode_literals(literals: dict[str, Any]) -> bytes:
 
 
 def decode_literals(data: bytes) -> dict[str, Any]:
-    from flyteidl2.core import literals_pb2
-
     lm = literals_pb2.LiteralMap()
     lm.ParseFromString(data)
     return dict(lm.literals)

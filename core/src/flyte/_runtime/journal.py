@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import operator
 import os
 import queue
 import socket
@@ -211,6 +212,10 @@ def _upsert(table: str, cols: list[str]) -> str:
     return f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
 
 
+_run_row = operator.attrgetter(*_RUN_COLS)
+_action_row = operator.attrgetter(*_ACTION_COLS)
+_attempt_row = operator.attrgetter(*_ATTEMPT_COLS)
+
 _RUN_SQL = _upsert("runs", _RUN_COLS)
 _ACTION_SQL = _upsert("actions", _ACTION_COLS)
 _ATTEMPT_SQL = _upsert("attempts", _ATTEMPT_COLS)
@@ -281,13 +286,13 @@ class RunJournal:
         self._ensure_writer()
 
     def put_run(self, rec: RunRecord) -> None:
-        self._put(("r", rec.name, tuple(getattr(rec, c) for c in _RUN_COLS)))
+        self._put(("r", rec.name, _run_row(rec)))
 
     def put_action(self, rec: ActionRecord) -> None:
-        self._put(("a", (rec.run_name, rec.action_id), tuple(getattr(rec, c) for c in _ACTION_COLS)))
+        self._put(("a", (rec.run_name, rec.action_id), _action_row(rec)))
 
     def put_attempt(self, rec: AttemptRecord) -> None:
-        self._put(("t", None, tuple(getattr(rec, c) for c in _ATTEMPT_COLS)))
+        self._put(("t", None, _attempt_row(rec)))
 
     def put_log(self, run_name: str, action_id: str, stream: str, text: str) -> None:
         self._put(("l", (run_name, action_id, stream), (time.time(), text)))

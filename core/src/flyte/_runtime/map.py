@@ -134,4 +134,4 @@ class _Raise:
         self.error = error
 
 
-map = _Mapper()  # noqa: A001 - the public name is flyte.map
+map = _Mapper()

@@ -10,14 +10,13 @@ their blocking twins. Everything else here is synchronous.
 """
 
 from flyte.errors import TypeTransformerFailedError
-
-# Built-in transformers register themselves with the engine here, once.
 from flyte.types import _builtins
 from flyte.types._engine import TypeEngine
 from flyte.types._plugins import load_type_plugins, set_plugin_autoload
 from flyte.types._text import parse_text
 from flyte.types._transformer import TypeTransformer
 
+# Built-in transformers are registered once, when `flyte.types` is first imported.
 _builtins.register_builtins()
 
 __all__ = [

@@ -7,7 +7,6 @@ the registry clears the caches.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import enum
 import functools
@@ -473,6 +472,8 @@ def _run_sync(loop_free: bool, t: Any, coro: Coroutine[Any, Any, Any]) -> Any:
 
 def _run_on_private_loop(coro: Coroutine[Any, Any, Any]) -> Any:
     """Run a coroutine to completion from sync code, whether or not this thread runs a loop."""
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -496,6 +497,8 @@ def _run_on_private_loop(coro: Coroutine[Any, Any, Any]) -> Any:
 
 
 def _run_new_loop(coro: Coroutine[Any, Any, Any]) -> Any:
+    import asyncio
+
     # Not `asyncio.run`: it would reset this thread's current event loop as a side effect.
     loop = asyncio.new_event_loop()
     try:
