@@ -15,7 +15,7 @@ import time
 
 os.environ.setdefault("FLYTE_HOME", tempfile.mkdtemp(prefix="flyte-bench-"))
 
-import flyte  # noqa: E402
+import flyte
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
 env = flyte.TaskEnvironment("bench")

@@ -13,7 +13,7 @@ import time
 
 os.environ.setdefault("FLYTE_HOME", tempfile.mkdtemp(prefix="flyte-bench-"))
 
-import flyte  # noqa: E402
+import flyte
 
 env = flyte.TaskEnvironment("bench-map")
 timing: dict[str, float] = {}

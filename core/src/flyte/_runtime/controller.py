@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -124,15 +125,19 @@ class RunController:
     # ------------------------------------------------------------------ submitting
     async def submit(self, task: TaskTemplate, caller: Frame | None, args: tuple, kwargs: dict[str, Any]) -> Any:
         """Run ``task`` as a child action of ``caller`` (or as the root) and return its Python output."""
+        # When this coroutine is the whole of its asyncio task (asyncio.gather / create_task of a
+        # task call), that task is the action's own: cancelling it cancels exactly this action.
+        current = asyncio.current_task()
+        owns_task = current is not None and current.get_coro().cr_frame is sys._getframe()  # type: ignore[union-attr]
         call = await self.prepare(task, args, kwargs)
-        return await self.submit_prepared(call, caller)
+        return await self.submit_prepared(call, caller, current if owns_task else None)
 
     def plan_root(self, call: PreparedCall) -> str:
         """Fix the root action's id before it starts (the run record names it)."""
         self.root_id, self._root_seq = self._action_id(None, call, ())
         return self.root_id
 
-    async def submit_prepared(self, call: PreparedCall, caller: Frame | None) -> Any:
+    async def submit_prepared(self, call: PreparedCall, caller: Frame | None, own_task: asyncio.Task | None = None) -> Any:
         task = call.task
         if self.closed:
             raise errors.ActionAbortedError(
@@ -167,16 +172,28 @@ class RunController:
         handle = ActionHandle(record)
         loop = asyncio.get_running_loop()
         handle.loop = loop
-        handle.task = loop.create_task(self._run_action(handle, call, frame), name=f"flyte:{task.short_name}")
-        self.live[action_id] = handle
+        if own_task is not None:
+            handle.task = own_task
+            self.live[action_id] = handle
+            awaitable = self._run_action(handle, call, frame)
+        else:
+            # The caller awaits us inside its own asyncio task: run the action in a task of its
+            # own, so that aborting the action never cancels the caller.
+            handle.task = awaitable = loop.create_task(
+                self._run_action(handle, call, frame), name=f"flyte:{task.short_name}"
+            )
+            self.live[action_id] = handle
         try:
-            output_literals = await handle.task
+            output_literals = await awaitable
         except asyncio.CancelledError:
             if handle.abort_reason == "external":
+                if own_task is not None and hasattr(own_task, "uncancel"):
+                    own_task.uncancel()
                 raise errors.ActionAbortedError(
                     f"Action `{action_id}` ({task.short_name}) of run `{self.name}` was aborted externally"
                 ) from None
-            handle.task.cancel()
+            if own_task is None:
+                handle.task.cancel()
             raise
         values = await convert.literals_to_python(task, output_literals, outputs=True)
         return task.interface.join_outputs(values)
