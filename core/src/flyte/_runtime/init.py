@@ -173,12 +173,8 @@ def init_from_config(
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        import yaml
-    except ImportError as e:
-        raise errors.InitializationError(
-            "ConfigFileError", "user", f"Reading {path} needs PyYAML: pip install pyyaml"
-        ) from e
+    import yaml
+
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as e:
