@@ -1,7 +1,7 @@
 """Page "Fanout": the example of the page (fanout.py), its three snippets in order."""
 
 import asyncio
-from typing import List, Tuple  # noqa: F401 - the page imports Tuple without using it
+from typing import List, Tuple
 
 import flyte
 

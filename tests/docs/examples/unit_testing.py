@@ -17,7 +17,7 @@ from typing import Tuple
 import pytest
 
 import flyte
-import flyte.errors  # noqa: F401 - imported by the page's "Testing Type Restrictions" snippet
+import flyte.errors
 
 env = flyte.TaskEnvironment("my_env")
 

@@ -6,7 +6,7 @@
 import pytest
 
 import flyte
-import flyte.errors  # noqa: F401 - imported by the page
+import flyte.errors
 
 env = flyte.TaskEnvironment("test_env")
 

@@ -110,7 +110,7 @@ def parse_task_args(task: Any, args: list[str]) -> dict[str, Any]:
 
 @main.command(
     "run",
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "allow_interspersed_args": False},
 )
 @click.option("--name", default=None, help="Name of the run (default: generated).")
 @click.option("--project", default=None, help="Project the run belongs to.")

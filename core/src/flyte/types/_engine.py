@@ -438,7 +438,8 @@ class TypeEngine:
     def guess_python_type(cls, literal_type: types_pb2.LiteralType) -> Any:
         """Return a Python type whose values are stored as `literal_type`.
 
-        Third-party transformers are asked first (in registration order), then the built-ins.
+        Third-party transformers are asked first, the most recently registered first, then the
+        built-in rules.
 
         Raises:
             ValueError: No transformer recognises the literal type.
@@ -447,7 +448,7 @@ class TypeEngine:
 
         _plugins.autoload()
         seen: set[int] = set()
-        for transformer in list(cls._registry.values()):
+        for transformer in reversed(list(cls._registry.values())):
             if isinstance(transformer, BuiltinTransformer) or id(transformer) in seen:
                 continue
             seen.add(id(transformer))

@@ -96,7 +96,7 @@ def type_name(t: Any) -> str:
     if t is None or t is NoneType:
         return "None"
     if isinstance(t, type) and typing.get_origin(t) is None:
-        return t.__qualname__
+        return t.__qualname__.rpartition("<locals>.")[2]
     return repr(t).replace("typing.", "")
 
 
