@@ -134,7 +134,8 @@ class TypeTransformerConformance:
 
         from flyte.types import TypeEngine
 
-        t = Optional[self.python_type]  # noqa: UP045  (python_type may be a typing form without `|`)
+        optional: Any = Optional  # `python_type` is a runtime value, which type checkers can't see as a type
+        t = optional[self.python_type]
         for value in self.sample_values:
             lit = _run(TypeEngine.to_literal(value, t))
             self.assert_values_equal(value, _run(TypeEngine.to_python_value(lit, t)))

@@ -235,11 +235,17 @@ def test_lookups_are_cached_per_type():
 # ------------------------------------------------------------------------------ restricted
 
 
-def test_restricted_type_raises_on_every_conversion(isolated_registry, to_literal, to_python):
-    @dataclasses.dataclass
-    class Secret:
-        token: str
+@dataclasses.dataclass
+class Secret:
+    token: str
 
+
+@dataclasses.dataclass
+class SecretHolder:
+    secret: Secret
+
+
+def test_restricted_type_raises_on_every_conversion(isolated_registry, to_literal, to_python):
     isolated_registry.register_restricted_type("credentials must not be task I/O", Secret)
     with pytest.raises(flyte.errors.RestrictedTypeError, match="`Secret` is restricted"):
         TypeEngine.to_literal_type(Secret)
@@ -249,13 +255,8 @@ def test_restricted_type_raises_on_every_conversion(isolated_registry, to_litera
         to_python(literals_pb2.Literal(), Secret)
     with pytest.raises(flyte.errors.RestrictedTypeError):
         TypeEngine.to_literal_type(list[Secret])
-
-    @dataclasses.dataclass
-    class Holder:
-        secret: Secret
-
     with pytest.raises(flyte.errors.RestrictedTypeError):
-        to_literal(Holder(Secret("x")), Holder)
+        to_literal(SecretHolder(Secret("x")), SecretHolder)
 
 
 def test_tuples_are_not_restricted(roundtrip):
@@ -308,7 +309,7 @@ def double(x: int) -> int:
     [
         (double, Callable[[int], int]),
         (lambda x: x + 1, Callable),
-        (functools.partial(double, 3), typing.Callable[[], int]),  # noqa: UP006
+        (functools.partial(double, 3), typing.Callable[[], int]),
         (len, Any),
     ],
 )
@@ -539,3 +540,32 @@ def test_public_surface():
         "set_plugin_autoload",
     }
     assert flyte.types.TypeTransformerFailedError is flyte.errors.TypeTransformerFailedError
+
+
+# ----------------------------------------------------------------------------- odd inputs
+
+
+def test_unpicklable_value_is_a_type_error(to_literal):
+    import threading
+
+    with pytest.raises(TypeTransformerFailedError, match="`pickle` failed.*lock"):
+        to_literal(threading.Lock(), Any)
+
+
+def test_value_msgpack_cannot_store_is_a_type_error(to_literal):
+    @dataclasses.dataclass
+    class Big:
+        n: int
+
+    with pytest.raises(TypeTransformerFailedError, match="`record` failed"):
+        to_literal(Big(2**70), Big)
+
+
+def test_unresolved_forward_reference_is_reported(to_literal):
+    with pytest.raises(TypeTransformerFailedError, match="forward reference `'Missing'`"):
+        TypeEngine.get_transformer("Missing")
+
+
+def test_pickled_literal_is_not_accepted_for_a_typed_record(to_literal, to_python):
+    with pytest.raises(TypeTransformerFailedError, match=r"binary\(pickle\).*`SecretHolder`"):
+        to_python(to_literal(object(), Any), SecretHolder)

@@ -13,7 +13,6 @@ from flyte.types._engine import BuiltinTransformer, TypeEngine
 from flyte.types._transformer import NoneType, wrong_type
 
 SimpleType = types_pb2.SimpleType
-Literal = literals_pb2.Literal
 
 #: Binary tag of `bytes` values (stored as they are, never pickled).
 BYTES_TAG = "bytes"
@@ -34,19 +33,21 @@ class IntTransformer(BuiltinTransformer):
     def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
         return types_pb2.LiteralType(simple=SimpleType.INTEGER)
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if type(python_val) is not int:
             if isinstance(python_val, bool) or not isinstance(python_val, numbers.Integral):
                 raise wrong_type(python_type, python_val)
             python_val = int(python_val)  # numpy and other integral types
-        lit = Literal()
+        lit = literals_pb2.Literal()
         try:
             lit.scalar.primitive.integer = python_val
         except ValueError:
             raise TypeTransformerFailedError(f"Integer {python_val} does not fit in 64 bits") from None
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> int:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> int:
         primitive = lv.scalar.primitive
         if primitive.WhichOneof("value") == "integer":
             return primitive.integer
@@ -62,16 +63,18 @@ class FloatTransformer(BuiltinTransformer):
     def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
         return types_pb2.LiteralType(simple=SimpleType.FLOAT)
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if type(python_val) is not float:
             if isinstance(python_val, bool) or not isinstance(python_val, numbers.Real):
                 raise wrong_type(python_type, python_val)
             python_val = float(python_val)
-        lit = Literal()
+        lit = literals_pb2.Literal()
         lit.scalar.primitive.float_value = python_val
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> float:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> float:
         primitive = lv.scalar.primitive
         kind = primitive.WhichOneof("value")
         if kind == "float_value":
@@ -90,14 +93,16 @@ class StrTransformer(BuiltinTransformer):
     def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
         return types_pb2.LiteralType(simple=SimpleType.STRING)
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if not isinstance(python_val, str):
             raise wrong_type(python_type, python_val)
-        lit = Literal()
+        lit = literals_pb2.Literal()
         lit.scalar.primitive.string_value = python_val
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> str:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> str:
         primitive = lv.scalar.primitive
         if primitive.WhichOneof("value") == "string_value":
             return primitive.string_value
@@ -113,14 +118,16 @@ class BoolTransformer(BuiltinTransformer):
     def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
         return types_pb2.LiteralType(simple=SimpleType.BOOLEAN)
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if not isinstance(python_val, bool):
             raise wrong_type(python_type, python_val)
-        lit = Literal()
+        lit = literals_pb2.Literal()
         lit.scalar.primitive.boolean = python_val
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> bool:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> bool:
         primitive = lv.scalar.primitive
         if primitive.WhichOneof("value") == "boolean":
             return primitive.boolean
@@ -136,12 +143,14 @@ class NoneTransformer(BuiltinTransformer):
     def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
         return types_pb2.LiteralType(simple=SimpleType.NONE)
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if python_val is not None:
             raise wrong_type(NoneType, python_val)
         return none_literal()
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> None:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> None:
         if lv.scalar.HasField("none_type"):
             return None
         return await self._from_other_literal(lv, expected_python_type)
@@ -156,15 +165,17 @@ class BytesTransformer(BuiltinTransformer):
     def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
         return types_pb2.LiteralType(simple=SimpleType.BINARY, structure=types_pb2.TypeStructure(tag=BYTES_TAG))
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if not isinstance(python_val, bytes):
             raise wrong_type(python_type, python_val)
-        lit = Literal()
+        lit = literals_pb2.Literal()
         lit.scalar.binary.value = python_val
         lit.scalar.binary.tag = BYTES_TAG
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> bytes:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> bytes:
         if lv.scalar.binary.tag == BYTES_TAG:
             return lv.scalar.binary.value
         return await self._from_other_literal(lv, expected_python_type)
@@ -179,10 +190,12 @@ class DatetimeTransformer(BuiltinTransformer):
     def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
         return types_pb2.LiteralType(simple=SimpleType.DATETIME)
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if not isinstance(python_val, dt.datetime):
             raise wrong_type(python_type, python_val)
-        lit = Literal()
+        lit = literals_pb2.Literal()
         offset = python_val.utcoffset()
         if offset is None:
             # A naive value is stored as its wall-clock time read as UTC, and read back the same way.
@@ -195,7 +208,7 @@ class DatetimeTransformer(BuiltinTransformer):
             lit.metadata[TZ_OFFSET_KEY] = str(offset // _MICROSECOND)
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> dt.datetime:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> dt.datetime:
         primitive = lv.scalar.primitive
         if primitive.WhichOneof("value") != "datetime":
             return await self._from_other_literal(lv, expected_python_type)
@@ -221,14 +234,16 @@ class DateTransformer(BuiltinTransformer):
     def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
         return types_pb2.LiteralType(simple=SimpleType.DATETIME, structure=types_pb2.TypeStructure(tag="date"))
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if not isinstance(python_val, dt.date) or isinstance(python_val, dt.datetime):
             raise wrong_type(python_type, python_val)
-        lit = Literal()
+        lit = literals_pb2.Literal()
         _set_timestamp(lit.scalar.primitive.datetime, dt.datetime.combine(python_val, dt.time()))
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> dt.date:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> dt.date:
         primitive = lv.scalar.primitive
         if primitive.WhichOneof("value") != "datetime":
             return await self._from_other_literal(lv, expected_python_type)
@@ -244,19 +259,21 @@ class TimedeltaTransformer(BuiltinTransformer):
     def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
         return types_pb2.LiteralType(simple=SimpleType.DURATION)
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if not isinstance(python_val, dt.timedelta):
             raise wrong_type(python_type, python_val)
         micros = python_val // _MICROSECOND
         # Duration wants seconds and nanos of the same sign.
         sign = -1 if micros < 0 else 1
         seconds, rest = divmod(abs(micros), 1_000_000)
-        lit = Literal()
+        lit = literals_pb2.Literal()
         lit.scalar.primitive.duration.seconds = sign * seconds
         lit.scalar.primitive.duration.nanos = sign * rest * 1000
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> dt.timedelta:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> dt.timedelta:
         primitive = lv.scalar.primitive
         if primitive.WhichOneof("value") != "duration":
             return await self._from_other_literal(lv, expected_python_type)
@@ -264,9 +281,9 @@ class TimedeltaTransformer(BuiltinTransformer):
         return dt.timedelta(seconds=duration.seconds, microseconds=int(duration.nanos / 1000))
 
 
-def none_literal() -> Literal:
+def none_literal() -> literals_pb2.Literal:
     """A literal holding None."""
-    lit = Literal()
+    lit = literals_pb2.Literal()
     lit.scalar.none_type.SetInParent()
     return lit
 

@@ -47,6 +47,10 @@ from flyte.types._transformer import (
 
 logger = logging.getLogger("flyte")
 
+#: Binary tags of serialized values: msgpack data, and cloudpickle payloads.
+MSGPACK_TAG = "msgpack"
+PICKLE_TAG = "pickle"
+#: msgpack extension type codes used inside msgpack data.
 PICKLE_EXT = 1
 LITERAL_EXT = 2
 
@@ -305,6 +309,7 @@ class DictNode(Node):
         return [list(p) for p in pairs] if self.as_pairs else dict(pairs)
 
     async def decode(self, raw: Any) -> Any:
+        items: Any
         if self.as_pairs:
             if type(raw) is not list:
                 raise _stored_error(dict, raw)
@@ -359,7 +364,7 @@ class RecordNode(Node):
         self.py_type = t
         self.fields: list[tuple[str, Node]] = []  # filled after creation: records may be recursive
         self.required: frozenset[str] = frozenset()
-        self.kind = "pydantic" if _is_pydantic(t) else "namedtuple" if issubclass(t, tuple) else "dataclass"
+        self.kind = "pydantic" if is_pydantic_model(t) else "namedtuple" if issubclass(t, tuple) else "dataclass"
         self.deferred: tuple[str, ...] = ()  # dataclass fields with init=False
 
     async def encode(self, v: Any) -> Any:
@@ -562,7 +567,7 @@ def _compile(t: Any, memo: dict[Any, Node]) -> Node:
         node.required = frozenset(f.name for f in fields if f.required)
         node.deferred = tuple(f.name for f in fields if not f.init)
         return node
-    if _is_protobuf(t):
+    if is_protobuf_message(t):
         return ProtobufNode(t)
     return PickleNode(t)
 
@@ -583,12 +588,12 @@ def is_record_class(t: Any) -> bool:
     """Whether `t` is a dataclass, a NamedTuple class or a pydantic model class."""
     if not isinstance(t, type):
         return False
-    return dataclasses.is_dataclass(t) or (issubclass(t, tuple) and hasattr(t, "_fields")) or _is_pydantic(t)
+    return dataclasses.is_dataclass(t) or (issubclass(t, tuple) and hasattr(t, "_fields")) or is_pydantic_model(t)
 
 
-def record_fields(t: type) -> list[RecordField]:
+def record_fields(t: Any) -> list[RecordField]:
     """List a record class's fields with resolved types; unresolvable annotations become `Any`."""
-    if _is_pydantic(t):
+    if is_pydantic_model(t):
         fields = []
         for name, info in t.model_fields.items():
             annotation = info.rebuild_annotation() if info.metadata else info.annotation
@@ -632,13 +637,15 @@ def _type_hints(t: type) -> dict[str, Any]:
     return hints
 
 
-def _is_pydantic(t: type) -> bool:
-    # Never import pydantic: if it isn't imported, `t` can't be a pydantic model.
+def is_pydantic_model(t: Any) -> bool:
+    """Whether `t` is a pydantic model class (never imports pydantic)."""
+    # If pydantic isn't imported yet, `t` can't be one of its models.
     pydantic = sys.modules.get("pydantic")
     return pydantic is not None and isinstance(t, type) and issubclass(t, pydantic.BaseModel)
 
 
-def _is_protobuf(t: type) -> bool:
+def is_protobuf_message(t: Any) -> bool:
+    """Whether `t` is a protobuf message class."""
     message = sys.modules.get("google.protobuf.message")
     return message is not None and isinstance(t, type) and issubclass(t, message.Message)
 

@@ -15,12 +15,6 @@ from flyte.types import _codec
 from flyte.types._engine import BuiltinTransformer, TypeEngine
 from flyte.types._transformer import short_repr, strip_annotated, type_name, wrong_literal, wrong_type
 
-Literal = literals_pb2.Literal
-
-#: Binary tags of untyped containers: msgpack when the contents allow, else cloudpickle.
-MSGPACK_TAG = "msgpack"
-PICKLE_TAG = "pickle"
-
 
 class ListTransformer(BuiltinTransformer):
     """`list[T]` <-> a literal collection of T literals."""
@@ -35,7 +29,9 @@ class ListTransformer(BuiltinTransformer):
     def child_types(self, t: Any) -> tuple[Any, ...]:
         return typing.get_args(t)
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if not isinstance(python_val, list):
             raise wrong_type(python_type, python_val)
         (item,) = typing.get_args(python_type)
@@ -45,11 +41,11 @@ class ListTransformer(BuiltinTransformer):
                 literals.append(await TypeEngine.to_literal(x, item))
             except TypeTransformerFailedError as e:
                 raise TypeTransformerFailedError(f"item {i} of `{type_name(python_type)}`: {e}") from e
-        lit = Literal()
+        lit = literals_pb2.Literal()
         lit.collection.literals.extend(literals)
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> list:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> list:
         if not lv.HasField("collection"):
             return await self._from_other_literal(lv, expected_python_type)
         (item,) = typing.get_args(expected_python_type)
@@ -69,11 +65,13 @@ class MapTransformer(BuiltinTransformer):
     def child_types(self, t: Any) -> tuple[Any, ...]:
         return typing.get_args(t)[1:]
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if not isinstance(python_val, dict):
             raise wrong_type(python_type, python_val)
         _, value = typing.get_args(python_type)
-        lit = Literal()
+        lit = literals_pb2.Literal()
         literals = lit.map.literals
         for k, x in python_val.items():
             if not isinstance(k, str):
@@ -86,7 +84,7 @@ class MapTransformer(BuiltinTransformer):
                 raise TypeTransformerFailedError(f"key {k!r} of `{type_name(python_type)}`: {e}") from e
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> dict:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> dict:
         if not lv.HasField("map"):
             return await self._from_other_literal(lv, expected_python_type)
         _, value = typing.get_args(expected_python_type)
@@ -107,25 +105,27 @@ class UntypedTransformer(BuiltinTransformer):
         tag = (typing.get_origin(t) or t).__name__
         return types_pb2.LiteralType(simple=types_pb2.SimpleType.STRUCT, structure=types_pb2.TypeStructure(tag=tag))
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if not isinstance(python_val, typing.get_origin(python_type) or python_type):
             raise wrong_type(python_type, python_val)
-        lit = Literal()
+        lit = literals_pb2.Literal()
         if _codec.is_msgpack_native(python_val):
             lit.scalar.binary.value = _codec.pack(python_val)
-            lit.scalar.binary.tag = MSGPACK_TAG
+            lit.scalar.binary.tag = _codec.MSGPACK_TAG
         else:
             import cloudpickle
 
             lit.scalar.binary.value = cloudpickle.dumps(python_val)
-            lit.scalar.binary.tag = PICKLE_TAG
+            lit.scalar.binary.tag = _codec.PICKLE_TAG
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> Any:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> Any:
         binary = lv.scalar.binary
-        if binary.tag == MSGPACK_TAG:
+        if binary.tag == _codec.MSGPACK_TAG:
             return _codec.unpack(binary.value)
-        if binary.tag == PICKLE_TAG:
+        if binary.tag == _codec.PICKLE_TAG:
             return pickle.loads(binary.value)
         return await self._from_other_literal(lv, expected_python_type)
 
@@ -144,7 +144,7 @@ class UnionTransformer(BuiltinTransformer):
     """
 
     def __init__(self) -> None:
-        super().__init__("union", typing.Union)  # type: ignore[arg-type]
+        super().__init__("union", typing.Union)
         self._variants: dict[Any, list[_Variant]] = {}
         TypeEngine._dependent_caches.append(self._variants)
 
@@ -165,7 +165,9 @@ class UnionTransformer(BuiltinTransformer):
             self._variants[t] = plan
         return plan
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         plan = self._plan(python_type)
         kind = type(python_val)
         ordered = plan
@@ -182,7 +184,7 @@ class UnionTransformer(BuiltinTransformer):
             except TypeTransformerFailedError as e:
                 errors.append(f"{type_name(variant.python_type)}: {e}")
                 continue
-            lit = Literal()
+            lit = literals_pb2.Literal()
             lit.scalar.union.value.CopyFrom(inner)
             lit.scalar.union.type.CopyFrom(variant.literal_type)
             return lit
@@ -193,7 +195,7 @@ class UnionTransformer(BuiltinTransformer):
             f"`{type_name(kind)}` that no variant accepts ({'; '.join(errors)})"
         )
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> Any:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> Any:
         plan = self._plan(expected_python_type)
         if lv.HasField("scalar") and lv.scalar.HasField("union"):
             stored_type = lv.scalar.union.type
@@ -224,14 +226,16 @@ class EnumTransformer(BuiltinTransformer):
             structure=types_pb2.TypeStructure(tag=t.__qualname__),
         )
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if not isinstance(python_val, python_type):
             raise wrong_type(python_type, python_val)
-        lit = Literal()
+        lit = literals_pb2.Literal()
         lit.scalar.primitive.string_value = str(python_val.value)
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> enum.Enum:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> enum.Enum:
         primitive = lv.scalar.primitive
         if primitive.WhichOneof("value") != "string_value":
             return await self._from_other_literal(lv, expected_python_type)
@@ -248,7 +252,7 @@ class LiteralTransformer(BuiltinTransformer):
     """`typing.Literal[...]`: strings become an enum literal; other values use their own type."""
 
     def __init__(self) -> None:
-        super().__init__("literal", typing.Literal)  # type: ignore[arg-type]
+        super().__init__("literal", typing.Literal)
 
     def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
         choices = typing.get_args(t)
@@ -256,12 +260,14 @@ class LiteralTransformer(BuiltinTransformer):
             return types_pb2.LiteralType(enum_type=types_pb2.EnumType(values=list(choices)))
         return TypeEngine._entry(_choice_type(t)).literal_type
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if not _is_choice(python_val, python_type):
             raise wrong_type(python_type, python_val)
         return await TypeEngine.to_literal(python_val, _choice_type(python_type))
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> Any:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> Any:
         value = await TypeEngine.to_python_value(lv, _choice_type(expected_python_type))
         if not _is_choice(value, expected_python_type):
             raise TypeTransformerFailedError(

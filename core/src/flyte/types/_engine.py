@@ -152,7 +152,7 @@ class TypeEngine:
         with cls._lock:
             if not override:
                 cls._check_free(t, transformer)
-            cls._registry[t] = transformer
+            cls._registry[NoneType if t is None else t] = transformer
             cls._clear_caches()
 
     @classmethod
@@ -236,7 +236,7 @@ class TypeEngine:
     @classmethod
     def _resolve(cls, t: Any) -> tuple[TypeTransformer, Any]:
         """Find the transformer for `t`, and the type to hand to it."""
-        from flyte.types import _containers, _pickle, _structured
+        from flyte.types import _codec, _containers, _pickle, _structured
 
         if t is None:
             t = NoneType
@@ -289,9 +289,9 @@ class TypeEngine:
                     return hit, t
             if dataclasses.is_dataclass(t):
                 return _structured.RECORD, t
-            if _structured.is_pydantic_model(t):
+            if _codec.is_pydantic_model(t):
                 return _structured.RECORD, t
-            if _structured.is_protobuf_message(t):
+            if _codec.is_protobuf_message(t):
                 return _structured.PROTOBUF, t
             if not issubclass(t, _CALLABLE_CLASSES):
                 _pickle.warn_pickled(t)
@@ -343,14 +343,10 @@ class TypeEngine:
         if v is None and not entry.nullable:
             raise wrong_type(t, v)
         transformer = entry.transformer
-        if entry.builtin:
-            # Built-ins validate and raise well-formed errors themselves.
-            return await transformer.to_literal(
-                v, entry.call_type, expected if expected is not None else entry.literal_type
-            )
-        if transformer.type_assertions_enabled:
-            transformer.assert_type(entry.call_type, v)
         try:
+            # Built-ins validate inside `to_literal`; others get the documented `assert_type` first.
+            if not entry.builtin and transformer.type_assertions_enabled:
+                transformer.assert_type(entry.call_type, v)
             return await transformer.to_literal(
                 v, entry.call_type, expected if expected is not None else entry.literal_type
             )
@@ -375,10 +371,8 @@ class TypeEngine:
         except (KeyError, TypeError):
             entry = cls._entry(t)
         transformer = entry.transformer
-        if entry.builtin:
-            return await transformer.to_python_value(lv, entry.call_type)
-        # Third-party transformers expect the plain value: unwrap unions, reject None here.
-        if lv.HasField("scalar"):
+        if not entry.builtin and lv.HasField("scalar"):
+            # Third-party transformers expect the plain value: unwrap unions, reject None here.
             if lv.scalar.HasField("union"):
                 return await cls.to_python_value(lv.scalar.union.value, t)
             if lv.scalar.HasField("none_type"):

@@ -10,7 +10,7 @@ from flyteidl2.core import types_pb2
 
 from flyte.types import _structured
 from flyte.types._builtins import BYTES_TAG
-from flyte.types._pickle import PICKLE_TAG
+from flyte.types._codec import PICKLE_TAG
 from flyte.types._transformer import NoneType
 
 SimpleType = types_pb2.SimpleType
@@ -78,10 +78,10 @@ def _guess_struct(structure: types_pb2.TypeStructure) -> Any:
     if tag in _UNTYPED_TAGS or not tag:
         return _UNTYPED_TAGS.get(tag, dict)
     members = {key: guess_builtin(lt) for key, lt in structure.dataclass_type.items()}
-    if tag in ("set", "frozenset"):
-        return {"set": set, "frozenset": frozenset}[tag][members[_structured.ITEMS_KEY]]
-    if tag == "tuple":
-        if _structured.ITEMS_KEY in members:
-            return tuple[members[_structured.ITEMS_KEY], ...]  # type: ignore[misc]
-        return tuple[tuple(members[k] for k in sorted(members, key=int))]  # type: ignore[misc]
-    return _structured.record_class(tag, members)
+    container: Any = {"set": set, "frozenset": frozenset, "tuple": tuple}.get(tag)
+    if container is None:
+        return _structured.record_class(tag, members)
+    if _structured.ITEMS_KEY in members:
+        item = members[_structured.ITEMS_KEY]
+        return container[item, ...] if container is tuple else container[item]
+    return container[tuple(members[k] for k in sorted(members, key=int))]

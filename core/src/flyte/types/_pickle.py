@@ -10,13 +10,11 @@ from typing import Any
 from flyteidl2.core import literals_pb2, types_pb2
 from google.protobuf import struct_pb2
 
+from flyte.types._codec import PICKLE_TAG
 from flyte.types._engine import BuiltinTransformer
 from flyte.types._transformer import type_name, wrong_type
 
 logger = logging.getLogger("flyte")
-
-#: Binary tag of pickled values.
-PICKLE_TAG = "pickle"
 
 #: Top-level modules of third-party libraries whose types a Flyte plugin converts efficiently.
 KNOWN_TYPE_PLUGINS: dict[str, str] = {

@@ -35,26 +35,26 @@ def load_type_plugins() -> None:
         RuntimeError: In strict mode (`FLYTE_STRICT_PLUGINS=1`), a plugin failed to load.
     """
     global _loaded, _loading, _strict_error
-    if _loaded:
-        if _strict_error is not None:
-            raise _strict_error
-        return
-    with _lock:
-        # A plugin's register() may itself look a type up: don't recurse into loading.
-        if _loaded or _loading:
-            return
-        _loading = True
-        try:
-            failures = [_load(ep) for ep in _entry_points()]
-        finally:
-            _loading = False
-            _loaded = True
-        failures = [f for f in failures if f]
-        if failures and _strict():
-            _strict_error = RuntimeError(
-                "Type plugins failed to load (strict mode, " + STRICT_ENV + " is set): " + "; ".join(failures)
-            )
-            raise _strict_error
+    if not _loaded:
+        with _lock:
+            if _loading:  # re-entered: a plugin's register() looked a type up
+                return
+            if not _loaded:  # another thread may have loaded them while we waited
+                _loading = True
+                try:
+                    failures = [failure for failure in map(_load, _entry_points()) if failure is not None]
+                finally:
+                    _loading = False
+                    _loaded = True
+                if failures and _strict():
+                    problems = "; ".join(problem for problem, _ in failures)
+                    _strict_error = RuntimeError(
+                        f"Type plugins failed to load (strict mode, {STRICT_ENV} is set): {problems}"
+                    )
+                    _strict_error.__cause__ = failures[0][1]
+    # Strict mode keeps failing: a process with a broken plugin must not quietly carry on.
+    if _strict_error is not None:
+        raise _strict_error
 
 
 def set_plugin_autoload(enabled: bool) -> None:
@@ -89,8 +89,8 @@ def _entry_points() -> list[metadata.EntryPoint]:
     return list(unique.values())
 
 
-def _load(ep: metadata.EntryPoint) -> str | None:
-    """Load and call one entry point; on failure log one warning and return its description."""
+def _load(ep: metadata.EntryPoint) -> tuple[str, Exception] | None:
+    """Load and call one entry point; on failure log one warning and return what went wrong."""
     try:
         register = ep.load()
         if callable(register):
@@ -104,7 +104,7 @@ def _load(ep: metadata.EntryPoint) -> str | None:
         )
         if not _strict():
             logger.warning("%s. Its types fall back to pickle; set %s=1 to make this an error.", problem, STRICT_ENV)
-        return problem
+        return problem, e
 
 
 def _distribution(ep: Any) -> str:

@@ -14,22 +14,8 @@ from flyte.types import _codec
 from flyte.types._engine import BuiltinTransformer, TypeEngine
 from flyte.types._transformer import wrong_type
 
-Literal = literals_pb2.Literal
-
-#: Binary tag of msgpack-encoded values.
-MSGPACK_TAG = "msgpack"
 #: Key of a homogeneous collection's item type in `TypeStructure.dataclass_type`.
 ITEMS_KEY = "..."
-
-
-def is_pydantic_model(t: Any) -> bool:
-    """Whether `t` is a pydantic model class (never imports pydantic)."""
-    return _codec._is_pydantic(t)
-
-
-def is_protobuf_message(t: Any) -> bool:
-    """Whether `t` is a protobuf message class."""
-    return _codec._is_protobuf(t)
 
 
 class RecordTransformer(BuiltinTransformer):
@@ -60,15 +46,17 @@ class RecordTransformer(BuiltinTransformer):
     def child_types(self, t: Any) -> tuple[Any, ...]:
         return tuple(field_type for _, field_type in _record_members(t))
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         data = await _codec.codec_for(python_type).encode(python_val)
-        lit = Literal()
+        lit = literals_pb2.Literal()
         lit.scalar.binary.value = _codec.pack(data)
-        lit.scalar.binary.tag = MSGPACK_TAG
+        lit.scalar.binary.tag = _codec.MSGPACK_TAG
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> Any:
-        if lv.scalar.binary.tag != MSGPACK_TAG:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> Any:
+        if lv.scalar.binary.tag != _codec.MSGPACK_TAG:
             return await self._from_other_literal(lv, expected_python_type)
         return await _codec.codec_for(expected_python_type).decode(_codec.unpack(lv.scalar.binary.value))
 
@@ -84,15 +72,17 @@ class ProtobufTransformer(BuiltinTransformer):
             simple=types_pb2.SimpleType.BINARY, structure=types_pb2.TypeStructure(tag=t.DESCRIPTOR.full_name)
         )
 
-    async def to_literal(self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType) -> Literal:
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
         if not isinstance(python_val, python_type):
             raise wrong_type(python_type, python_val)
-        lit = Literal()
+        lit = literals_pb2.Literal()
         lit.scalar.binary.value = python_val.SerializeToString()
         lit.scalar.binary.tag = python_type.DESCRIPTOR.full_name
         return lit
 
-    async def to_python_value(self, lv: Literal, expected_python_type: Any) -> Any:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> Any:
         if lv.scalar.binary.tag != expected_python_type.DESCRIPTOR.full_name:
             return await self._from_other_literal(lv, expected_python_type)
         return expected_python_type.FromString(lv.scalar.binary.value)
