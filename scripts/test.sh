@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export FLYTE_STRICT_PLUGINS=1
-.venv/bin/ruff check core plugins tests examples bench
+.venv/bin/ruff check .
 .venv/bin/python -m pytest -q "$@"

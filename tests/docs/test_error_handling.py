@@ -20,6 +20,7 @@ from .examples import error_handling as ex
 from .examples import error_handling_oom as oom
 
 
+@pytest.mark.slow
 def test_docs_program_runs_locally_without_memory_limits(capsys):
     r = flyte.run(ex.main)
     assert r.outputs() == 42

@@ -88,4 +88,4 @@ def test_custom_context_program():
 @pytest.mark.subprocess
 def test_tasks_program():
     run, stdout = _check("tasks.py")
-    assert run.name in stdout  # print(result) shows the Run
+    assert stdout.splitlines() == ["Hello, World!"]  # print(result)  # "Hello, World!"

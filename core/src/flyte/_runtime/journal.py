@@ -339,7 +339,7 @@ class RunJournal:
         runs: dict[Any, tuple] = {}
         actions: dict[Any, tuple] = {}
         attempts: list[tuple] = []
-        logs: dict[Any, list] = {}
+        logs: list[list] = []  # [key, ts, chunks]; consecutive chunks of one action are merged
         flushes: list[_Flush] = []
         for item in items:
             if isinstance(item, _Flush):
@@ -352,9 +352,10 @@ class RunJournal:
                 runs[key] = row
             elif kind == "t":
                 attempts.append(row)
+            elif logs and logs[-1][0] == key:
+                logs[-1][2].append(row[1])
             else:
-                chunks = logs.setdefault(key, [row[0], []])
-                chunks[1].append(row[1])
+                logs.append([key, row[0], [row[1]]])
         try:
             conn.execute("BEGIN")
             if runs:
@@ -364,9 +365,7 @@ class RunJournal:
             if attempts:
                 conn.executemany(_ATTEMPT_SQL, attempts)
             if logs:
-                conn.executemany(
-                    _LOG_SQL, [(k[0], k[1], v[0], k[2], "".join(v[1])) for k, v in logs.items()]
-                )
+                conn.executemany(_LOG_SQL, [(k[0], k[1], ts, k[2], "".join(chunks)) for k, ts, chunks in logs])
             conn.execute("COMMIT")
         except BaseException as e:  # keep the writer alive; report on the next flush
             self._error = e

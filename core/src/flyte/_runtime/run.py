@@ -244,6 +244,12 @@ class Run:
     def __repr__(self) -> str:
         return f"Run(name={self.name!r})"
 
+    def __str__(self) -> str:
+        # `print(flyte.run(greet, name="World"))` shows the result, as the docs' task page does.
+        if self._outputs is not None and len(self._outputs) == 1:
+            return str(self._outputs[0])
+        return repr(self)
+
 
 def _interface_names(interface: bytes | None, which: str) -> list[str]:
     if not interface:
