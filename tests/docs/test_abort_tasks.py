@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
@@ -44,6 +45,40 @@ def test_action_lifetime_docs_program(capsys):
     out = capsys.readouterr().out
     assert "sleep_for was cancelled" in out
     assert "Finished sleeping" not in out and "Doing something" not in out
+
+
+failing_root_env = flyte.TaskEnvironment("action_lifetime_failing_root")
+
+
+@failing_root_env.task
+async def background(seconds: float):
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        print("background was cancelled")
+        raise
+
+
+@failing_root_env.task
+async def failing_root(seconds: float):
+    asyncio.create_task(background(seconds))
+    await asyncio.sleep(0.2)
+    raise RuntimeError("root gives up")
+
+
+def test_action_lifetime_when_the_root_fails():
+    # "When the root action exits, whether it succeeds, fails, or returns early, all in-progress
+    # descendant actions are automatically aborted"
+    t0 = time.monotonic()
+    with pytest.raises(flyte.errors.RuntimeUserError) as info:
+        flyte.run(failing_root, 20.0)
+    assert time.monotonic() - t0 < 5
+    assert info.value.code == "RuntimeError"
+    (run,) = Run.listall()
+    assert run.phase == ActionPhase.FAILED
+    (bg,) = actions_named(run, "background")
+    assert bg.phase == ActionPhase.ABORTED
+    assert bg.logs() == "background was cancelled\n"
 
 
 # ------------------------------------------------------------------------ programmatic cancel

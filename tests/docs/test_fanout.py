@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import flyte
 from flyte.models import ActionPhase
 
@@ -17,18 +15,15 @@ def _user(i: int) -> dict:
 
 def test_parallel_data_fetching():
     user_ids = [1, 2, 3, 4, 5]
-    t0 = time.monotonic()
     r = flyte.run(ex.parallel_data_fetching, user_ids)
-    elapsed = time.monotonic() - t0
     assert r.outputs() == [_user(i) for i in user_ids]
     assert r.phase == ActionPhase.SUCCEEDED
     # one action per task invocation, all children of the driver task
     fetches = actions_named(r, "fetch_data")
     assert len(fetches) == 5
     assert all(a.phase == ActionPhase.SUCCEEDED and a.parent == r.actions()[0].name for a in fetches)
-    # they ran concurrently: all five 0.1 s sleeps overlap (serially it would take 0.5 s)
+    # they ran concurrently: all five 0.1 s fetches were running at the same moment
     assert max_overlap(fetches) == 5
-    assert elapsed < 0.45
 
 
 def test_gather_three():

@@ -174,3 +174,32 @@ def test_sync_run_from_a_thread_with_a_running_loop():
         return flyte.run(fan, 3).outputs()[0]
 
     assert asyncio.run(cell()) == [-1, 0, 1]
+
+
+@env.task
+async def big(n: int) -> str:
+    return "x" * n
+
+
+def test_large_literals_go_to_the_blob_store():
+    run = flyte.run(big, 200_000)
+    record = run.actions()[0].record
+    assert record.outputs is None and record.outputs_ref.startswith("file://")
+    assert Run.get(run.name).outputs() == "x" * 200_000
+
+
+@env.task
+async def runs_another_run(x: int) -> str:
+    inner = flyte.run(add, x, 1)  # the blocking form, from inside an async task
+    inner_aio = await flyte.run.aio(add, x, 2)
+    return f"{inner.outputs()[0]},{inner_aio.outputs()[0]},{inner.name != inner_aio.name}"
+
+
+def test_sync_and_async_run_from_inside_a_task():
+    assert flyte.run(runs_another_run, 1).outputs() == "2,3,True"
+    assert len(Run.listall()) == 3
+
+
+def test_print_of_a_run_shows_its_result(capsys):
+    print(flyte.run(add, 2, 3))
+    assert capsys.readouterr().out == "5\n"

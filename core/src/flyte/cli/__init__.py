@@ -153,3 +153,32 @@ def run_command(
     click.echo(f"Run: {run.name}")
     click.echo(f"URL: {run.url}")
     click.echo(f"Outputs: {run.outputs()!r}")
+
+
+@main.command("abort")
+@click.argument("run_name", metavar="RUN")
+@click.argument("action_name", metavar="ACTION", required=False)
+@click.option("--reason", default="aborted from the command line", help="Recorded with the abort.")
+@click.option("--project", default=None, help="Accepted for compatibility; runs are looked up by name.")
+@click.option("--domain", default=None, help="Accepted for compatibility; runs are looked up by name.")
+def abort_command(run_name: str, action_name: str | None, reason: str, project: str | None, domain: str | None) -> None:
+    """Abort a running RUN, or one ACTION of it (by id, id prefix or unique short name)."""
+    from flyte._runtime.journal import journal
+    from flyte.models import ActionPhase
+
+    j = journal()
+    run = j.get_run(run_name)
+    if run is None:
+        raise click.BadParameter(f"no run named {run_name!r} in {j.path}", param_hint="RUN")
+    if ActionPhase(j.reconcile(run).phase).is_terminal:
+        raise click.ClickException(f"run {run_name} already finished ({run.phase}); nothing to abort")
+    target = run.root_action
+    if action_name:
+        action = j.find_action(run_name, action_name)
+        if action is None:
+            raise click.BadParameter(f"run {run_name} has no action {action_name!r}", param_hint="ACTION")
+        if ActionPhase(action.phase).is_terminal:
+            raise click.ClickException(f"action {action.action_id} already finished ({action.phase}); nothing to abort")
+        target = action.action_id
+    j.request_abort(run_name, target, reason)
+    click.echo(f"Abort requested for {'action ' + target if action_name else 'run'} of {run_name}")
