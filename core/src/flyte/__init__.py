@@ -39,6 +39,11 @@ _LAZY: dict[str, str] = {
     "Documentation": "flyte._model.platform",
     "TriggerTime": "flyte._model.platform",
     "Link": "flyte._model.link",
+    # offloaded data
+    "File": "flyte.io",
+    "Dir": "flyte.io",
+    "Directory": "flyte.io",
+    "DataFrame": "flyte.io",
     # running
     "init": "flyte._runtime.init",
     "init_from_config": "flyte._runtime.init",

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flyte import errors
@@ -99,6 +100,8 @@ class RunController:
         self._lock = threading.Lock()
         self.root_id: str | None = None
         self._root_seq = 0
+        #: Called with each action record whenever it starts or finishes (progress displays).
+        self.listeners: list[Callable[[ActionRecord], None]] = []
 
     # ------------------------------------------------------------------ identity
     async def prepare(self, task: TaskTemplate, args: tuple, kwargs: dict[str, Any]) -> PreparedCall:
@@ -229,6 +232,7 @@ class RunController:
         record.phase = _RUNNING
         record.started_at = time.time()
         self.journal.put_action(record)
+        self._notify(record)
         retries = task.retries
         timeout = task.timeout.max_runtime_seconds if task.timeout is not None else None
         try:
@@ -308,6 +312,14 @@ class RunController:
                 "run_finished": "aborted because the run's root action finished",
             }.get(abort_reason, "cancelled by its caller")
         self.journal.put_action(record)
+        self._notify(record)
+
+    def _notify(self, record: ActionRecord) -> None:
+        for listener in self.listeners:
+            try:
+                listener(record)
+            except Exception as e:  # a broken display must never break the run
+                logger.debug("action listener %r failed: %s", listener, e)
 
     # ------------------------------------------------------------------ run lifetime
     def abort(self, action_id: str, reason: str) -> bool:
