@@ -53,6 +53,8 @@ _LAZY: dict[str, str] = {
     "with_runcontext": "flyte._runtime.run",
     "Run": "flyte._runtime.run",
     "map": "flyte._runtime.map",
+    "trace": "flyte._runtime.trace",
+    "rerun": "flyte._runtime.run",
     "group": "flyte._runtime.context",
     "ctx": "flyte._runtime.context",
     "custom_context": "flyte._runtime.context",
@@ -101,4 +103,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from flyte._runtime.context import ctx, custom_context, get_custom_context, group
     from flyte._runtime.init import current_domain, current_project, init, init_from_config
     from flyte._runtime.map import map
-    from flyte._runtime.run import Run, run, with_runcontext
+    from flyte._runtime.run import Run, rerun, run, with_runcontext
+    from flyte._runtime.trace import trace

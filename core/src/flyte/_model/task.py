@@ -73,6 +73,7 @@ class TaskTemplate:
     parent_env_name: str | None = None
     _identity_hash: str | None = field(default=None, init=False, repr=False, compare=False)
     _literal_interface: Any = field(default=None, init=False, repr=False, compare=False)
+    _cache_version: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         from flyte._model.cache import normalize_cache
@@ -86,6 +87,12 @@ class TaskTemplate:
         self.retries = normalize_retries(self.retries, self.name)
         self.timeout = normalize_timeout(self.timeout)
         self.secrets = normalize_secrets(self.secrets)
+        unknown = set(self.cache.get_ignored_inputs()) - set(self.interface.inputs)
+        if unknown:
+            raise ValueError(
+                f"Task `{self.name}`: Cache(ignored_inputs=...) names {sorted(unknown)}, which are not inputs; "
+                f"its inputs are {sorted(self.interface.inputs) or 'none'}"
+            )
         if not isinstance(self.links, tuple):
             self.links = tuple(self.links) if isinstance(self.links, (list, set)) else (self.links,)
         if not isinstance(self.triggers, tuple):
@@ -116,6 +123,16 @@ class TaskTemplate:
     def identity_source(self) -> bytes:
         """Bytes that change when the task's behaviour changes (part of its action identity)."""
         return repr((type(self).__qualname__, self.task_type, self.plugin_config)).encode()
+
+    def cache_version(self) -> str:
+        """The cache version: ``version_override``, else a hash of the task's code."""
+        if self._cache_version is None:
+            func = getattr(self, "func", None)
+            if func is not None or self.cache.version_override is not None:
+                self._cache_version = self.cache.get_version(func)
+            else:  # a task type without a Python body: its configuration is its code
+                self._cache_version = hashlib.sha256(self.identity_source() + self.cache.salt.encode()).hexdigest()
+        return self._cache_version
 
     @property
     def identity_hash(self) -> str:

@@ -31,6 +31,8 @@ class Frame:
     in_trace: bool = False
     attempt: int = 0
     report: object = None
+    #: Where this action sits in the run tree (see RunController._identity); children derive theirs from it.
+    path: str = ""
     _task_context: TaskContext | None = field(default=None, repr=False)
 
     def scoped(self, **changes) -> Frame:
@@ -43,6 +45,7 @@ class Frame:
             in_trace=changes.get("in_trace", self.in_trace),
             attempt=self.attempt,
             report=self.report,
+            path=self.path,
         )
 
     def task_context(self) -> TaskContext:

@@ -8,6 +8,7 @@ the task, input literals and a context, and returns output literals or a ``Failu
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import json
 import logging
@@ -24,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 from flyte import errors
 from flyte._runtime import convert
-from flyte._runtime.blobstore import BlobStore
+from flyte._runtime.blobstore import BlobStore, local_path
 from flyte._runtime.context import Frame
 from flyte._runtime.executor import InProcessExecutor
 from flyte._runtime.failures import Failure
-from flyte._runtime.journal import ActionRecord, AttemptRecord, RunJournal, RunRecord
+from flyte._runtime.journal import ActionRecord, AttemptRecord, CacheEntry, RunJournal, RunRecord
 from flyte.models import ActionPhase
 
 if TYPE_CHECKING:
@@ -38,6 +39,12 @@ logger = logging.getLogger("flyte")
 
 #: Literal bytes up to this size are kept inline in the journal; larger ones go to the blob store.
 INLINE_JOURNAL_BYTES = 64 * 1024
+#: Cache entries of one task version loaded at once into memory, at most.
+CACHE_INDEX_LIMIT = 50_000
+#: Serialized cache keys being computed in this process, each with the future its twins wait on.
+_inflight: dict[str, concurrent.futures.Future] = {}
+_inflight_lock = threading.Lock()
+
 #: How long the run waits for cancelled descendants to wind down before recording them aborted.
 ABORT_GRACE_SECONDS = 5.0
 ABORT_POLL_SECONDS = 0.2
@@ -81,6 +88,8 @@ class RunController:
         org: str | None,
         custom_context: dict[str, str],
         disable_cache: bool = False,
+        overwrite_cache: bool = False,
+        resumed_from: str | None = None,
     ):
         self.name = name
         self.journal = journal
@@ -89,6 +98,11 @@ class RunController:
         self.org = org
         self.base_context = dict(custom_context)
         self.disable_cache = disable_cache
+        self.overwrite_cache = overwrite_cache
+        self.resumed_from = resumed_from
+        #: Succeeded actions of the run this one resumes, by action id: what a rerun replays.
+        self.replay = journal.succeeded_actions(resumed_from) if resumed_from else {}
+        self._cache_index: dict[tuple[str, str], dict[str, CacheEntry] | None] = {}
         self.start_time = datetime.now(timezone.utc)
         self.run_dir = home / "runs" / name
         self.blobs = BlobStore(home / "blobs")
@@ -98,6 +112,7 @@ class RunController:
         self._seq = 0
         self._calls: dict[tuple, int] = {}
         self._lock = threading.Lock()
+        self._owned_keys: set[str] = set()
         self.root_id: str | None = None
         self._root_seq = 0
         #: Called with each action record whenever it starts or finishes (progress displays).
@@ -110,22 +125,32 @@ class RunController:
         encoded = convert.encode_literals(literals)
         return PreparedCall(task, literals, encoded, convert.inputs_hash(encoded))
 
-    def _action_id(self, parent_id: str | None, call: PreparedCall, group: tuple[str, ...]) -> tuple[str, int]:
-        task = call.task
-        key = (parent_id, task.name, call.inputs_hash, group)
+    def _identity(self, parent_path: str | None, name: str, body: str, inputs_hash: str, group: tuple[str, ...]):
+        """(action id, path, creation order) of a call.
+
+        The path locates a call in the run tree: the parent's path, the callee's name, its inputs
+        hash, the call sequence among identical calls and the group; it leaves out every body
+        hash, so editing a parent keeps its children's paths. The action id adds the callee's own
+        body hash. Both are the same in a rerun as in the run it resumes.
+        """
         with self._lock:
-            n = self._calls.get(key, 0)
-            self._calls[key] = n + 1
             self._seq += 1
             seq = self._seq
-        digest = hashlib.sha256(
-            "\x1f".join(
-                (parent_id or self.name, task.name, task.identity_hash, call.inputs_hash, str(n), "/".join(group))
-            ).encode()
-        ).hexdigest()
-        return "a" + digest[:15], seq
+            if parent_path is None:
+                n = 0
+            else:
+                key = (parent_path, name, inputs_hash, group)
+                n = self._calls.get(key, 0)
+                self._calls[key] = n + 1
+        if parent_path is None:
+            # The root's inputs name the root action but not its subtree: a rerun with other root
+            # inputs still finds the children whose own calls are unchanged.
+            path = _digest("root", name)
+            return "a" + _digest(path, body, inputs_hash)[:15], path, seq
+        path = _digest(parent_path, name, inputs_hash, str(n), "/".join(group))
+        return "a" + _digest(path, body)[:15], path, seq
 
-    # ------------------------------------------------------------------ submitting
+        # ------------------------------------------------------------------ submitting
     async def submit(self, task: TaskTemplate, caller: Frame | None, args: tuple, kwargs: dict[str, Any]) -> Any:
         """Run ``task`` as a child action of ``caller`` (or as the root) and return its Python output."""
         # When this coroutine is the whole of its asyncio task (asyncio.gather / create_task of a
@@ -137,7 +162,9 @@ class RunController:
 
     def plan_root(self, call: PreparedCall) -> str:
         """Fix the root action's id before it starts (the run record names it)."""
-        self.root_id, self._root_seq = self._action_id(None, call, ())
+        self.root_id, self._root_path, self._root_seq = self._identity(
+            None, call.task.name, call.task.identity_hash, call.inputs_hash, ()
+        )
         return self.root_id
 
     async def submit_prepared(self, call: PreparedCall, caller: Frame | None, own_task: asyncio.Task | None = None) -> Any:
@@ -148,10 +175,12 @@ class RunController:
             )
         group = caller.group_path if caller else ()
         parent_id = caller.action_id if caller else None
-        if caller is None and self.root_id is not None:
-            action_id, seq = self.root_id, self._root_seq
+        if caller is None:
+            if self.root_id is None:
+                self.plan_root(call)
+            action_id, path, seq = self.root_id, self._root_path, self._root_seq
         else:
-            action_id, seq = self._action_id(parent_id, call, group)
+            action_id, path, seq = self._identity(caller.path, task.name, task.identity_hash, call.inputs_hash, group)
         now = time.time()
         record = ActionRecord(
             run_name=self.name,
@@ -168,8 +197,16 @@ class RunController:
             config=_config_json(task),
         )
         self._store_literals(record, call.encoded, "inputs")
+        reused = self._reuse(call, record)
+        if reused is not None:
+            return await self._reused_result(task, record, reused)
+        cache_key = self._cache_key(call) if self._cache_writes(task) else None
+        if cache_key is not None and task.cache.serialize:
+            reused = await self._wait_for_twin(cache_key, call, record)
+            if reused is not None:
+                return await self._reused_result(task, record, reused)
         custom = caller.custom_context if caller else self.base_context
-        frame = Frame(run=self, action_id=action_id, task_name=task.name, custom_context=custom)
+        frame = Frame(run=self, action_id=action_id, task_name=task.name, custom_context=custom, path=path)
         if task.links:
             record.links = self._render_links(task, frame, parent_id)
         handle = ActionHandle(record)
@@ -178,12 +215,12 @@ class RunController:
         if own_task is not None:
             handle.task = own_task
             self.live[action_id] = handle
-            awaitable = self._run_action(handle, call, frame)
+            awaitable = self._run_action(handle, call, frame, cache_key)
         else:
             # The caller awaits us inside its own asyncio task: run the action in a task of its
             # own, so that aborting the action never cancels the caller.
             handle.task = awaitable = loop.create_task(
-                self._run_action(handle, call, frame), name=f"flyte:{task.short_name}"
+                self._run_action(handle, call, frame, cache_key), name=f"flyte:{task.short_name}"
             )
             self.live[action_id] = handle
         try:
@@ -227,7 +264,9 @@ class RunController:
             setattr(record, which + "_ref", self.blobs.put_content(data))
 
     # ------------------------------------------------------------------ running one action
-    async def _run_action(self, handle: ActionHandle, call: PreparedCall, frame: Frame) -> dict[str, Any]:
+    async def _run_action(
+        self, handle: ActionHandle, call: PreparedCall, frame: Frame, cache_key: str | None = None
+    ) -> dict[str, Any]:
         task, record = call.task, handle.record
         record.phase = _RUNNING
         record.started_at = time.time()
@@ -235,6 +274,7 @@ class RunController:
         self._notify(record)
         retries = task.retries
         timeout = task.timeout.max_runtime_seconds if task.timeout is not None else None
+        outputs: dict[str, Any] | None = None
         try:
             while True:
                 record.attempts += 1
@@ -278,12 +318,16 @@ class RunController:
                     raise asyncio.CancelledError()
                 self._store_literals(record, convert.encode_literals(outputs), "outputs")
                 self._finish(record, ActionPhase.SUCCEEDED)
+                if cache_key is not None:
+                    self._cache_store(cache_key, task, record, outputs)
                 return outputs
         except asyncio.CancelledError:
             self._finish(record, ActionPhase.ABORTED, abort_reason=handle.abort_reason or "cancelled")
             raise
         finally:
             self.live.pop(record.action_id, None)
+            if cache_key is not None:
+                self._release_twins(cache_key, outputs if record.phase == ActionPhase.SUCCEEDED.value else None)
 
     async def _attempt(self, task: TaskTemplate, frame: Frame, literals: dict[str, Any], timeout: float | None):
         if not timeout:
@@ -320,6 +364,195 @@ class RunController:
                 listener(record)
             except Exception as e:  # a broken display must never break the run
                 logger.debug("action listener %r failed: %s", listener, e)
+
+    # ------------------------------------------------------------------ traces
+    def trace_begin(
+        self, caller: Frame, name: str, body: str, literals: dict[str, Any], interface: bytes
+    ) -> tuple[ActionRecord, Frame, dict[str, Any] | None]:
+        """Journal the start of a traced call; returns its record, its frame and replayed outputs (if any)."""
+        if self.closed:
+            raise errors.ActionAbortedError(f"Run `{self.name}` has finished; trace `{name}` cannot start")
+        encoded = convert.encode_literals(literals)
+        group = caller.group_path
+        action_id, path, seq = self._identity(caller.path, name, body, convert.inputs_hash(encoded), group)
+        now = time.time()
+        record = ActionRecord(
+            run_name=self.name,
+            action_id=action_id,
+            parent_id=caller.action_id,
+            task_name=name,
+            short_name=name.rsplit(".", 1)[-1],
+            kind="trace",
+            group_path=json.dumps(list(group)) if group else "[]",
+            phase=_RUNNING,
+            seq=seq,
+            queued_at=now,
+            started_at=now,
+            attempts=1,
+            interface=interface,
+        )
+        self._store_literals(record, encoded, "inputs")
+        replayed = self.replay.get(action_id)
+        if replayed is not None and replayed[2] == "trace":
+            try:
+                outputs = self._load_outputs(replayed[0], replayed[1])
+            except Exception as e:
+                logger.warning("Cannot replay trace %s of run %s (%s); calling it again", action_id, self.resumed_from, e)
+            else:
+                record.replayed_from = f"{self.resumed_from}/{action_id}"
+                self._store_literals(record, convert.encode_literals(outputs), "outputs")
+                self._finish(record, ActionPhase.SUCCEEDED)
+                return record, caller, outputs
+        self.journal.put_action(record)
+        self._notify(record)
+        frame = Frame(
+            run=self,
+            action_id=action_id,
+            task_name=caller.task_name,
+            custom_context=caller.custom_context,
+            group_path=(),
+            in_trace=True,
+            attempt=caller.attempt,
+            report=caller.report,
+            path=path,
+        )
+        return record, frame, None
+
+    def trace_end(self, record: ActionRecord, outputs: dict[str, Any] | None, error: BaseException | None) -> None:
+        """Journal the end of a traced call: its outputs (a checkpoint), or its error (never replayed)."""
+        if error is None:
+            assert outputs is not None
+            self._store_literals(record, convert.encode_literals(outputs), "outputs")
+            self._finish(record, ActionPhase.SUCCEEDED)
+        elif isinstance(error, (asyncio.CancelledError, GeneratorExit)):
+            self._finish(record, ActionPhase.ABORTED, abort_reason="cancelled")
+        else:
+            self._finish(record, ActionPhase.FAILED, Failure.from_exception(error))
+
+    # ------------------------------------------------------------------ replay and cache
+    def _reuse(self, call: PreparedCall, record: ActionRecord) -> dict[str, Any] | None:
+        """Output literals this call can reuse (from the resumed run, else the cache), or ``None``."""
+        replayed = self.replay.get(record.action_id)
+        if replayed is not None and replayed[2] == record.kind:
+            try:
+                outputs = self._load_outputs(replayed[0], replayed[1])
+            except Exception as e:
+                logger.warning(
+                    "Cannot replay action %s of run %s (%s); running it again", record.action_id, self.resumed_from, e
+                )
+            else:
+                record.replayed_from = f"{self.resumed_from}/{record.action_id}"
+                return outputs
+        task = call.task
+        if task.cache.behavior != "auto" or self.disable_cache or self.overwrite_cache:
+            return None
+        key = self._cache_key(call)
+        entry = self._cache_lookup(task, key)
+        if entry is None:
+            return None
+        try:
+            outputs = self._load_outputs(entry.outputs, entry.outputs_ref)
+            if set(outputs) != set(task.interface.outputs):
+                raise ValueError(f"it holds outputs {sorted(outputs)}, the task declares {sorted(task.interface.outputs)}")
+        except Exception as e:
+            logger.warning(
+                "Cache entry %s of task `%s` is corrupt (%s); it was removed and the task runs again", key, task.name, e
+            )
+            self.journal.delete_cache_entry(key)
+            index = self._cache_index.get((task.name, task.cache_version()))
+            if index:
+                index.pop(key, None)
+            return None
+        record.cache_hit = 1
+        return outputs
+
+    def _load_outputs(self, data: bytes | None, ref: str | None) -> dict[str, Any]:
+        if data is None:
+            if not ref:
+                return {}
+            data = local_path(ref).read_bytes()
+        return convert.decode_literals(data)
+
+    async def _reused_result(self, task: TaskTemplate, record: ActionRecord, outputs: dict[str, Any]) -> Any:
+        record.phase = ActionPhase.SUCCEEDED.value
+        record.started_at = record.ended_at = time.time()
+        self._store_literals(record, convert.encode_literals(outputs), "outputs")
+        self.journal.put_action(record)
+        self._notify(record)
+        values = await convert.literals_to_python(task, outputs, outputs=True)
+        return task.interface.join_outputs(values)
+
+    def _cache_writes(self, task: TaskTemplate) -> bool:
+        return task.cache.behavior in ("auto", "override") and not self.disable_cache
+
+    def _cache_key(self, call: PreparedCall) -> str:
+        task = call.task
+        ignored = task.cache.get_ignored_inputs()
+        inputs_hash = call.inputs_hash
+        if ignored:
+            kept = {k: v for k, v in call.literals.items() if k not in ignored}
+            inputs_hash = convert.inputs_hash(convert.encode_literals(kept))
+        iface = hashlib.sha256(task.literal_interface()[0]).hexdigest()
+        return _digest(task.name, iface, inputs_hash, task.cache_version())
+
+    def _cache_lookup(self, task: TaskTemplate, key: str) -> CacheEntry | None:
+        # Load a task version's entries at once when there are not too many: a fan-out of cache
+        # hits then costs a dict lookup each instead of a query each.
+        index_key = (task.name, task.cache_version())
+        if index_key not in self._cache_index:
+            self._cache_index[index_key] = self.journal.cache_for_task(task.name, index_key[1], CACHE_INDEX_LIMIT)
+        index = self._cache_index[index_key]
+        if index is not None:
+            entry = index.get(key)
+            return entry if entry is not None else self.journal.get_cache(key) if self.journal._cache_pending else None
+        return self.journal.get_cache(key)
+
+    def _cache_store(self, key: str, task: TaskTemplate, record: ActionRecord, outputs: dict[str, Any]) -> None:
+        entry = CacheEntry(
+            key=key,
+            task_name=task.name,
+            version=task.cache_version(),
+            outputs=record.outputs,
+            outputs_ref=record.outputs_ref,
+            created_at=time.time(),
+            run_name=self.name,
+            action_id=record.action_id,
+        )
+        self.journal.put_cache(entry)
+        index = self._cache_index.get((task.name, entry.version))
+        if index is not None:
+            index[key] = entry
+
+    async def _wait_for_twin(self, key: str, call: PreparedCall, record: ActionRecord) -> dict[str, Any] | None:
+        """With ``Cache(serialize=True)``: wait while an identical call computes, then reuse its result.
+
+        Returns ``None`` when this call is the one to compute (it then owns the key until it ends).
+        """
+        while True:
+            with _inflight_lock:
+                twin = _inflight.get(key)
+                if twin is None:
+                    _inflight[key] = concurrent.futures.Future()
+                    self._owned_keys.add(key)
+                    return None
+            try:
+                outputs = await asyncio.wrap_future(twin)
+            except Exception:
+                continue  # the computing call failed: compete to compute it ourselves
+            record.cache_hit = 1
+            return outputs
+
+    def _release_twins(self, key: str, outputs: dict[str, Any] | None) -> None:
+        if key not in self._owned_keys:
+            return
+        self._owned_keys.discard(key)
+        with _inflight_lock:
+            fut = _inflight.pop(key, None)
+        if fut is not None:
+            if outputs is None:
+                fut.set_exception(RuntimeError("the serialized computation did not succeed"))
+            else:
+                fut.set_result(outputs)
 
     # ------------------------------------------------------------------ run lifetime
     def abort(self, action_id: str, reason: str) -> bool:
@@ -372,7 +605,12 @@ class RunController:
             pid=os.getpid(),
             host=socket.gethostname(),
             source=source,
+            resumed_from=self.resumed_from,
         )
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def _config_json(task: TaskTemplate) -> str:

@@ -18,18 +18,22 @@ def _describe(t: Any) -> str:
     return getattr(t, "__name__", None) or str(t).replace("typing.", "")
 
 
-def literal_interface(task: TaskTemplate) -> Any:
-    """The task's interface as a ``TypedInterface`` proto, plus the literal type per variable."""
+def literal_types_interface(inputs: dict[str, Any], outputs: dict[str, Any]) -> bytes:
+    """A ``TypedInterface`` proto (serialized) for Python input and output types."""
     iface = interface_pb2.TypedInterface()
-    in_types: dict[str, Any] = {}
-    out_types: dict[str, Any] = {}
-    for name, (t, _) in task.interface.inputs.items():
-        in_types[name] = lt = TypeEngine.to_literal_type(t)
-        iface.inputs.variables.add(key=name, value=interface_pb2.Variable(type=lt))
-    for name, t in task.interface.outputs.items():
-        out_types[name] = lt = TypeEngine.to_literal_type(t)
-        iface.outputs.variables.add(key=name, value=interface_pb2.Variable(type=lt))
-    return iface.SerializeToString(), in_types, out_types
+    for name, t in inputs.items():
+        iface.inputs.variables.add(key=name, value=interface_pb2.Variable(type=TypeEngine.to_literal_type(t)))
+    for name, t in outputs.items():
+        iface.outputs.variables.add(key=name, value=interface_pb2.Variable(type=TypeEngine.to_literal_type(t)))
+    return iface.SerializeToString()
+
+
+def literal_interface(task: TaskTemplate) -> Any:
+    """The task's interface as a serialized ``TypedInterface``, plus the literal type per variable."""
+    in_types = {name: TypeEngine.to_literal_type(t) for name, (t, _) in task.interface.inputs.items()}
+    out_types = {name: TypeEngine.to_literal_type(t) for name, t in task.interface.outputs.items()}
+    iface = literal_types_interface({k: v[0] for k, v in task.interface.inputs.items()}, task.interface.outputs)
+    return iface, in_types, out_types
 
 
 async def inputs_to_literals(task: TaskTemplate, bound: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,15 @@ from typing import Any
 
 from flyte.models import ActionPhase
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# Columns added after schema 1, applied to journals written by older versions.
+_MIGRATIONS = {
+    2: [
+        "ALTER TABLE runs ADD COLUMN resumed_from TEXT",
+        "ALTER TABLE actions ADD COLUMN replayed_from TEXT",
+    ],
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -41,7 +49,8 @@ CREATE TABLE IF NOT EXISTS runs (
     host TEXT,
     error_code TEXT,
     error_message TEXT,
-    source TEXT
+    source TEXT,
+    resumed_from TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs(created_at);
 CREATE TABLE IF NOT EXISTS actions (
@@ -72,6 +81,7 @@ CREATE TABLE IF NOT EXISTS actions (
     report_uri TEXT,
     cache_hit INTEGER NOT NULL DEFAULT 0,
     config TEXT NOT NULL DEFAULT '{}',
+    replayed_from TEXT,
     PRIMARY KEY (run_name, action_id)
 );
 CREATE INDEX IF NOT EXISTS actions_by_seq ON actions(run_name, seq);
@@ -97,6 +107,17 @@ CREATE TABLE IF NOT EXISTS logs (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS logs_by_action ON logs(run_name, action_id, id);
+CREATE TABLE IF NOT EXISTS cache (
+    key TEXT PRIMARY KEY,
+    task_name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    outputs BLOB,
+    outputs_ref TEXT,
+    created_at REAL NOT NULL,
+    run_name TEXT NOT NULL,
+    action_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cache_by_task ON cache(task_name, version);
 CREATE TABLE IF NOT EXISTS abort_requests (
     run_name TEXT NOT NULL,
     action_id TEXT NOT NULL,
@@ -126,12 +147,17 @@ class RunRecord:
     error_code: str | None = None
     error_message: str | None = None
     source: str | None = None
+    resumed_from: str | None = None
 
     @property
     def duration(self) -> float | None:
-        if self.started_at is None:
-            return None
-        return (self.ended_at or time.time()) - self.started_at
+        return _duration(self.started_at, self.ended_at)
+
+
+def _duration(started_at: float | None, ended_at: float | None) -> float | None:
+    if started_at is None:
+        return None
+    return (ended_at or time.time()) - started_at
 
 
 @dataclass
@@ -165,6 +191,8 @@ class ActionRecord:
     report_uri: str | None = None
     cache_hit: int = 0
     config: str = "{}"
+    #: ``<run>/<action>`` whose journaled outputs this action replayed, if any.
+    replayed_from: str | None = None
 
     @property
     def groups(self) -> list[str]:
@@ -172,9 +200,7 @@ class ActionRecord:
 
     @property
     def duration(self) -> float | None:
-        if self.started_at is None:
-            return None
-        return (self.ended_at or time.time()) - self.started_at
+        return _duration(self.started_at, self.ended_at)
 
 
 @dataclass
@@ -194,6 +220,20 @@ class AttemptRecord:
 
 
 @dataclass
+class CacheEntry:
+    """One cached task result."""
+
+    key: str
+    task_name: str
+    version: str
+    outputs: bytes | None
+    outputs_ref: str | None
+    created_at: float
+    run_name: str
+    action_id: str
+
+
+@dataclass
 class LogRecord:
     """A chunk of captured output of one action."""
 
@@ -206,6 +246,7 @@ class LogRecord:
 _RUN_COLS = [f.name for f in fields(RunRecord)]
 _ACTION_COLS = [f.name for f in fields(ActionRecord)]
 _ATTEMPT_COLS = [f.name for f in fields(AttemptRecord)]
+_CACHE_COLS = [f.name for f in fields(CacheEntry)]
 
 
 def _upsert(table: str, cols: list[str]) -> str:
@@ -215,10 +256,12 @@ def _upsert(table: str, cols: list[str]) -> str:
 _run_row = operator.attrgetter(*_RUN_COLS)
 _action_row = operator.attrgetter(*_ACTION_COLS)
 _attempt_row = operator.attrgetter(*_ATTEMPT_COLS)
+_cache_row = operator.attrgetter(*_CACHE_COLS)
 
 _RUN_SQL = _upsert("runs", _RUN_COLS)
 _ACTION_SQL = _upsert("actions", _ACTION_COLS)
 _ATTEMPT_SQL = _upsert("attempts", _ATTEMPT_COLS)
+_CACHE_SQL = _upsert("cache", _CACHE_COLS)
 _LOG_SQL = "INSERT INTO logs (run_name, action_id, ts, stream, text) VALUES (?, ?, ?, ?, ?)"
 
 
@@ -239,6 +282,10 @@ def _open_schema(path: Path) -> None:
                 f"The run journal at {path} was written by a newer flyte (schema {version}, this one reads "
                 f"{SCHEMA_VERSION}); upgrade flyte or point FLYTE_HOME elsewhere."
             )
+        if version:
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS.get(target, []):
+                    conn.execute(statement)
         conn.executescript(_SCHEMA)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     finally:
@@ -268,6 +315,7 @@ class RunJournal:
         self._local = threading.local()
         self._error: BaseException | None = None
         self._atexit_registered = False
+        self._cache_pending: dict[str, CacheEntry] = {}
 
     # ---------------------------------------------------------------- writing
     def _ensure_writer(self) -> None:
@@ -293,6 +341,12 @@ class RunJournal:
 
     def put_attempt(self, rec: AttemptRecord) -> None:
         self._put(("t", None, _attempt_row(rec)))
+
+    def put_cache(self, entry: CacheEntry) -> None:
+        # Readable at once in this process; committed with the next group.
+        with self._writer_lock:
+            self._cache_pending[entry.key] = entry
+        self._put(("c", entry.key, _cache_row(entry)))
 
     def put_log(self, run_name: str, action_id: str, stream: str, text: str) -> None:
         self._put(("l", (run_name, action_id, stream), (time.time(), text)))
@@ -339,6 +393,7 @@ class RunJournal:
         runs: dict[Any, tuple] = {}
         actions: dict[Any, tuple] = {}
         attempts: list[tuple] = []
+        cache: dict[str, tuple] = {}
         logs: list[list] = []  # [key, ts, chunks]; consecutive chunks of one action are merged
         flushes: list[_Flush] = []
         for item in items:
@@ -352,6 +407,8 @@ class RunJournal:
                 runs[key] = row
             elif kind == "t":
                 attempts.append(row)
+            elif kind == "c":
+                cache[key] = row
             elif logs and logs[-1][0] == key:
                 logs[-1][2].append(row[1])
             else:
@@ -364,9 +421,17 @@ class RunJournal:
                 conn.executemany(_ACTION_SQL, actions.values())
             if attempts:
                 conn.executemany(_ATTEMPT_SQL, attempts)
+            if cache:
+                conn.executemany(_CACHE_SQL, cache.values())
             if logs:
                 conn.executemany(_LOG_SQL, [(k[0], k[1], ts, k[2], "".join(chunks)) for k, ts, chunks in logs])
             conn.execute("COMMIT")
+            if cache:
+                with self._writer_lock:
+                    for key, row in cache.items():
+                        pending = self._cache_pending.get(key)
+                        if pending is not None and _cache_row(pending) == row:
+                            del self._cache_pending[key]
         except BaseException as e:  # keep the writer alive; report on the next flush
             self._error = e
             try:
@@ -450,6 +515,63 @@ class RunJournal:
             "SELECT phase, count(*) FROM actions WHERE run_name = ? GROUP BY phase", (run_name,)
         )
         return dict(rows.fetchall())
+
+    # ---------------------------------------------------------------- cache
+    def get_cache(self, key: str) -> CacheEntry | None:
+        pending = self._cache_pending.get(key)
+        if pending is not None:
+            return pending
+        row = self._reader().execute(f"SELECT {', '.join(_CACHE_COLS)} FROM cache WHERE key = ?", (key,)).fetchone()
+        return CacheEntry(*row) if row else None
+
+    def cache_for_task(self, task_name: str, version: str, limit: int) -> dict[str, CacheEntry] | None:
+        """All entries of one task version, or ``None`` when there are more than ``limit``."""
+        rows = self._reader().execute(
+            f"SELECT {', '.join(_CACHE_COLS)} FROM cache WHERE task_name = ? AND version = ? LIMIT ?",
+            (task_name, version, limit + 1),
+        ).fetchall()
+        if len(rows) > limit:
+            return None
+        found = {r[0]: CacheEntry(*r) for r in rows}
+        found.update({k: e for k, e in list(self._cache_pending.items()) if e.task_name == task_name and e.version == version})
+        return found
+
+    def list_cache(self, task_name: str | None = None) -> list[CacheEntry]:
+        """Cached results, newest first, optionally of one task."""
+        self.flush()
+        sql = f"SELECT {', '.join(_CACHE_COLS)} FROM cache"
+        args: tuple = ()
+        if task_name:
+            sql += " WHERE task_name = ?"
+            args = (task_name,)
+        return [CacheEntry(*r) for r in self._reader().execute(sql + " ORDER BY created_at DESC", args)]
+
+    def clear_cache(self, task_name: str | None = None) -> int:
+        """Delete cached results (all, or one task's); returns how many were deleted."""
+        self.flush()
+        with self._writer_lock:
+            self._cache_pending = {
+                k: e for k, e in self._cache_pending.items() if task_name is not None and e.task_name != task_name
+            }
+        if task_name:
+            cur = self._reader().execute("DELETE FROM cache WHERE task_name = ?", (task_name,))
+        else:
+            cur = self._reader().execute("DELETE FROM cache")
+        return cur.rowcount
+
+    def delete_cache_entry(self, key: str) -> None:
+        with self._writer_lock:
+            self._cache_pending.pop(key, None)
+        self._reader().execute("DELETE FROM cache WHERE key = ?", (key,))
+
+    # ---------------------------------------------------------------- replay
+    def succeeded_actions(self, run_name: str) -> dict[str, tuple[bytes | None, str | None, str]]:
+        """Outputs of a run's succeeded actions by id: (inline bytes, blob ref, kind)."""
+        rows = self._reader().execute(
+            "SELECT action_id, outputs, outputs_ref, kind FROM actions WHERE run_name = ? AND phase = ?",
+            (run_name, ActionPhase.SUCCEEDED.value),
+        )
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
     # ---------------------------------------------------------------- aborts
     def request_abort(self, run_name: str, action_id: str, reason: str = "") -> None:

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from flyte import errors
 from flyte._runtime import capture
 from flyte._runtime.controller import RunController
-from flyte._runtime.journal import ActionRecord, RunJournal, RunRecord, flyte_home, journal
+from flyte._runtime.journal import ActionRecord, CacheEntry, RunJournal, RunRecord, flyte_home, journal
 from flyte._runtime.threads import run_elsewhere, run_sync
 from flyte.models import ActionPhase
 
@@ -251,6 +251,16 @@ class Run:
         return repr(self)
 
 
+def list_cache(task_name: str | None = None) -> list[CacheEntry]:
+    """Cached task results in the current ``FLYTE_HOME``, newest first (optionally of one task)."""
+    return journal().list_cache(task_name)
+
+
+def clear_cache(task_name: str | None = None) -> int:
+    """Delete cached task results (all, or one task's by full name); returns how many."""
+    return journal().clear_cache(task_name)
+
+
 def _interface_names(interface: bytes | None, which: str) -> list[str]:
     if not interface:
         return []
@@ -302,6 +312,7 @@ class _Runner:
         project: str | None = None,
         domain: str | None = None,
         disable_run_cache: bool = False,
+        overwrite_cache: bool = False,
         mode: str | None = None,
         **ignored: Any,
     ):
@@ -321,6 +332,8 @@ class _Runner:
         self._project = project
         self._domain = domain
         self._disable_cache = disable_run_cache
+        self._overwrite_cache = overwrite_cache
+        self._resumed_from: str | None = None
         self.run: _SyncOrAio[Run] = _SyncOrAio(self._run, doc="Run a task and return its Run once it is terminal.")
 
     async def _run(self, task: Any, *args: Any, **kwargs: Any) -> Run:
@@ -347,6 +360,8 @@ class _Runner:
             org=config.org,
             custom_context=self._custom_context,
             disable_cache=self._disable_cache,
+            overwrite_cache=self._overwrite_cache,
+            resumed_from=self._resumed_from,
         )
         # Bad inputs fail here, before the run exists, so nothing is left RUNNING.
         call = await controller.prepare(task, args, kwargs)
@@ -386,6 +401,55 @@ class _Runner:
                 error.add_note(f"Run {name}: the task failed with this traceback:\n{tb.rstrip()}")
             raise error
         return Run(name, journal_=j, outputs=outputs)
+
+
+async def _rerun(
+    run_name: str, inputs: dict[str, Any] | None = None, *, task: Any = None, name: str | None = None
+) -> Run:
+    from flyte._runtime.convert import decode_literals, literals_to_python
+    from flyte._runtime.loader import find_task, load_module
+
+    j = journal()
+    old = j.get_run(run_name)
+    if old is None:
+        raise ValueError(f"No run named {run_name!r} to rerun in {j.path}; list runs with `flyte runs`")
+    old = j.reconcile(old)
+    if not ActionPhase(old.phase).is_terminal:
+        raise ValueError(f"Run {run_name} is still {old.phase}; wait for it or abort it (flyte abort {run_name}) first")
+    if task is None:
+        if not old.source:
+            raise ValueError(f"Run {run_name}'s task `{old.task_name}` was not defined in a file; pass task= to rerun it")
+        task = find_task(load_module(Path(old.source), fresh=True), old.task_name)
+        if task is None:
+            raise ValueError(f"{old.source} no longer defines task `{old.task_name}`, which run {run_name} ran")
+    root = j.get_action(run_name, old.root_action)
+    previous: dict[str, Any] = {}
+    if root is not None and (root.inputs is not None or root.inputs_ref):
+        from flyte._runtime.blobstore import local_path
+
+        data = root.inputs if root.inputs is not None else local_path(root.inputs_ref).read_bytes()  # type: ignore[arg-type]
+        literals = {k: v for k, v in decode_literals(data).items() if k in task.interface.inputs and k not in (inputs or {})}
+        previous = await literals_to_python(task, literals)
+    runner = _Runner(
+        name=name,
+        custom_context=json.loads(old.custom_context),
+        project=old.project,
+        domain=old.domain,
+    )
+    runner._resumed_from = run_name
+    return await runner._run(task, **{**previous, **(inputs or {})})
+
+
+rerun: _SyncOrAio[Run] = _SyncOrAio(
+    _rerun,
+    doc="""Run a finished run's task again, replaying what already succeeded.
+
+    Every child action and traced call of ``run_name`` that succeeded, and whose identity (name,
+    own body, inputs, call sequence, group) is unchanged, returns its journaled outputs instead
+    of running. The task is re-imported from its source file, so fixes made since are used.
+    ``inputs`` replaces some of the root task's inputs; ``name`` names the new run.
+    """,
+)
 
 
 def _source_of(task: Any) -> str | None:

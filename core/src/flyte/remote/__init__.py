@@ -4,6 +4,7 @@ Locally ``flyte.remote`` reads ``$FLYTE_HOME/runs.db``: ``Run.get(name)``, ``Run
 then ``run.phase``, ``run.outputs()``, ``run.actions()`` and ``run.logs()``.
 """
 
-from flyte._runtime.run import Action, ActionOutputs, Run
+from flyte._runtime.journal import CacheEntry
+from flyte._runtime.run import Action, ActionOutputs, Run, clear_cache, list_cache
 
-__all__ = ["Action", "ActionOutputs", "Run"]
+__all__ = ["Action", "ActionOutputs", "CacheEntry", "Run", "clear_cache", "list_cache"]
