@@ -73,7 +73,7 @@ def test_changing_the_body_invalidates_and_version_override_keeps():
     assert calls == ["v1"]
 
     @e.task(cache="auto")
-    async def compute(x: int) -> int:  # noqa: F811 - a new body for the same task name
+    async def compute(x: int) -> int:
         calls.append("v2")
         return x + 100
 
@@ -88,7 +88,7 @@ def test_changing_the_body_invalidates_and_version_override_keeps():
     flyte.run(pinned, 1)
 
     @e.task(cache=flyte.Cache("auto", version_override="v"))
-    async def pinned(x: int) -> int:  # noqa: F811
+    async def pinned(x: int) -> int:
         calls.append("p2")
         return x * 1000
 

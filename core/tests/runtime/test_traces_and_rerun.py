@@ -63,8 +63,8 @@ def test_every_function_kind_is_traced_and_journaled():
     assert [t.short_name for t in traces] == ["async_api_call", "stream_data", "sync_helper", "numbers"]
     assert all(t.phase == ActionPhase.SUCCEEDED and t.parent == run.actions()[0].name for t in traces)
     assert all(t.duration is not None for t in traces)
-    from flyte._runtime.run import _decode_journal_values
     from flyte._runtime.journal import journal
+    from flyte._runtime.run import _decode_journal_values
 
     assert _decode_journal_values(traces[1].record, "outputs", journal())[0] == out["processed_data"]
 
