@@ -132,6 +132,8 @@ class TaskTemplate:
                 self._cache_version = self.cache.get_version(func)
             else:  # a task type without a Python body: its configuration is its code
                 self._cache_version = hashlib.sha256(self.identity_source() + self.cache.salt.encode()).hexdigest()
+            # The typed interface is part of the version: changing a signature invalidates entries.
+            self._cache_version += "-" + hashlib.sha256(self.literal_interface()[0]).hexdigest()[:16]
         return self._cache_version
 
     @property

@@ -199,12 +199,12 @@ class RunController:
         self._store_literals(record, call.encoded, "inputs")
         reused = self._reuse(call, record)
         if reused is not None:
-            return await self._reused_result(task, record, reused)
+            return await self._reused_result(task, record, *reused)
         cache_key = self._cache_key(call) if self._cache_writes(task) else None
         if cache_key is not None and task.cache.serialize:
-            reused = await self._wait_for_twin(cache_key, call, record)
-            if reused is not None:
-                return await self._reused_result(task, record, reused)
+            twin = await self._wait_for_twin(cache_key, call, record)
+            if twin is not None:
+                return await self._reused_result(task, record, twin, (convert.encode_literals(twin), None))
         custom = caller.custom_context if caller else self.base_context
         frame = Frame(run=self, action_id=action_id, task_name=task.name, custom_context=custom, path=path)
         if task.links:
@@ -430,8 +430,9 @@ class RunController:
             self._finish(record, ActionPhase.FAILED, Failure.from_exception(error))
 
     # ------------------------------------------------------------------ replay and cache
-    def _reuse(self, call: PreparedCall, record: ActionRecord) -> dict[str, Any] | None:
-        """Output literals this call can reuse (from the resumed run, else the cache), or ``None``."""
+    def _reuse(self, call: PreparedCall, record: ActionRecord) -> tuple[dict[str, Any], tuple] | None:
+        """Output literals this call can reuse (from the resumed run, else the cache) and their
+        journaled form, or ``None``."""
         replayed = self.replay.get(record.action_id)
         if replayed is not None and replayed[2] == record.kind:
             try:
@@ -442,7 +443,7 @@ class RunController:
                 )
             else:
                 record.replayed_from = f"{self.resumed_from}/{record.action_id}"
-                return outputs
+                return outputs, replayed[:2]
         task = call.task
         if task.cache.behavior != "auto" or self.disable_cache or self.overwrite_cache:
             return None
@@ -464,7 +465,7 @@ class RunController:
                 index.pop(key, None)
             return None
         record.cache_hit = 1
-        return outputs
+        return outputs, (entry.outputs, entry.outputs_ref)
 
     def _load_outputs(self, data: bytes | None, ref: str | None) -> dict[str, Any]:
         if data is None:
@@ -473,10 +474,12 @@ class RunController:
             data = local_path(ref).read_bytes()
         return convert.decode_literals(data)
 
-    async def _reused_result(self, task: TaskTemplate, record: ActionRecord, outputs: dict[str, Any]) -> Any:
+    async def _reused_result(
+        self, task: TaskTemplate, record: ActionRecord, outputs: dict[str, Any], source: tuple[bytes | None, str | None]
+    ) -> Any:
         record.phase = ActionPhase.SUCCEEDED.value
         record.started_at = record.ended_at = time.time()
-        self._store_literals(record, convert.encode_literals(outputs), "outputs")
+        record.outputs, record.outputs_ref = source  # the journaled bytes, not a re-encoding
         self.journal.put_action(record)
         self._notify(record)
         values = await convert.literals_to_python(task, outputs, outputs=True)
@@ -492,8 +495,7 @@ class RunController:
         if ignored:
             kept = {k: v for k, v in call.literals.items() if k not in ignored}
             inputs_hash = convert.inputs_hash(convert.encode_literals(kept))
-        iface = hashlib.sha256(task.literal_interface()[0]).hexdigest()
-        return _digest(task.name, iface, inputs_hash, task.cache_version())
+        return _digest(task.name, task.cache_version(), inputs_hash)
 
     def _cache_lookup(self, task: TaskTemplate, key: str) -> CacheEntry | None:
         # Load a task version's entries at once when there are not too many: a fan-out of cache

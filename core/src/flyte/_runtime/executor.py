@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from flyte._runtime import convert
 from flyte._runtime.context import Frame, current_frame
 from flyte._runtime.failures import Failure
+from flyte.report._report import flush_at_task_end, new_report
 
 if TYPE_CHECKING:
     from flyte._model.task import TaskTemplate
@@ -23,6 +24,10 @@ class InProcessExecutor:
     """Runs task bodies in this process."""
 
     async def execute(self, task: TaskTemplate, frame: Frame, literals: dict[str, Any]) -> dict[str, Any]:
+        # --- reports: every attempt starts with an empty report (flyte.report, flyte.ctx().report)
+        frame.report = new_report(frame)
+        frame._task_context = None
+        # ---
         token = current_frame.set(frame)
         try:
             try:
@@ -40,4 +45,5 @@ class InProcessExecutor:
                     raise
                 raise Failure.from_exception(e) from e
         finally:
+            flush_at_task_end(frame)  # reports: the implicit flush, whenever the report has content
             current_frame.reset(token)

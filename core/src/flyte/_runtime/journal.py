@@ -373,18 +373,15 @@ class RunJournal:
                             self._writer = None
                             return
                     continue
-                deadline = time.monotonic() + self.GROUP_SECONDS
+                # Let a group gather without waking up for each item (each wake-up takes the GIL
+                # from the threads producing the records), unless a flush is waiting.
+                if not isinstance(items[0], _Flush):
+                    time.sleep(self.GROUP_SECONDS)
                 while True:
                     try:
                         items.append(self._queue.get_nowait())
                     except queue.Empty:
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            break
-                        try:
-                            items.append(self._queue.get(timeout=remaining))
-                        except queue.Empty:
-                            break
+                        break
                 self._commit(conn, items)
         finally:
             conn.close()

@@ -17,6 +17,7 @@ from flyte import errors
 from flyte._runtime import capture
 from flyte._runtime.controller import RunController
 from flyte._runtime.journal import ActionRecord, CacheEntry, RunJournal, RunRecord, flyte_home, journal
+from flyte._runtime.progress import RunProgress
 from flyte._runtime.threads import run_elsewhere, run_sync
 from flyte.models import ActionPhase
 
@@ -340,6 +341,12 @@ class _Runner:
         from flyte._model.task import TaskTemplate
         from flyte._runtime.init import current_config
 
+        if type(task).__module__.startswith("flyte.remote"):
+            # --- remote tasks: a flyte.remote reference runs the deployed snapshot's code
+            from flyte.remote._task import prepare_root_call
+
+            task, args, kwargs = await prepare_root_call(task, args, kwargs)
+            # ---
         if not isinstance(task, TaskTemplate):
             what = "a function" if inspect.isfunction(task) else repr(task)
             raise TypeError(
@@ -368,6 +375,11 @@ class _Runner:
         controller.plan_root(call)
         source = _source_of(task)
         j.put_run(controller.run_record(task, ActionPhase.RUNNING, source))
+        # --- progress display (stderr): live on a terminal, plain lines otherwise; FLYTE_PROGRESS
+        progress = RunProgress(name, task.name)
+        controller.listeners.append(progress.on_action)
+        progress.start()
+        # ---
         capture.start()
         watcher = asyncio.get_running_loop().create_task(controller.watch_aborts())
         error: BaseException | None = None
@@ -395,6 +407,7 @@ class _Runner:
             record.error_message = str(error)
         j.put_run(record)
         await asyncio.to_thread(j.flush)
+        progress.finish(phase, error)
         if error is not None:
             tb = getattr(error, "traceback_text", None)
             if tb and hasattr(error, "add_note"):
