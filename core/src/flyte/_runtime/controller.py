@@ -150,7 +150,7 @@ class RunController:
         path = _digest(parent_path, name, inputs_hash, str(n), "/".join(group))
         return "a" + _digest(path, body)[:15], path, seq
 
-        # ------------------------------------------------------------------ submitting
+    # ------------------------------------------------------------------ submitting
     async def submit(self, task: TaskTemplate, caller: Frame | None, args: tuple, kwargs: dict[str, Any]) -> Any:
         """Run ``task`` as a child action of ``caller`` (or as the root) and return its Python output."""
         # When this coroutine is the whole of its asyncio task (asyncio.gather / create_task of a
