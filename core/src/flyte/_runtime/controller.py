@@ -52,7 +52,7 @@ ABORT_POLL_SECONDS = 0.2
 _RUNNING = ActionPhase.RUNNING.value
 
 
-@dataclass
+@dataclass(slots=True)
 class PreparedCall:
     """A task call whose inputs are bound, converted and hashed, ready to become an action."""
 

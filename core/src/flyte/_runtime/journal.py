@@ -160,7 +160,7 @@ def _duration(started_at: float | None, ended_at: float | None) -> float | None:
     return (ended_at or time.time()) - started_at
 
 
-@dataclass
+@dataclass(slots=True)
 class ActionRecord:
     """One action (a task call or a trace call), as journaled."""
 
