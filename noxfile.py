@@ -41,7 +41,8 @@ def tests_core(session: nox.Session) -> None:
 def tests_plugin(session: nox.Session, plugin: str) -> None:
     if plugin == "none":
         session.skip("no plugins yet")
-    session.install("-e", "core", "-e", f"plugins/{plugin}", *TEST_TOOLS)
+    # Each plugin declares what its tests need beyond pytest as its `test` extra.
+    session.install("-e", "core", "-e", f"plugins/{plugin}[test]", *TEST_TOOLS)
     session.run("pytest", "-q", f"plugins/{plugin}/tests", *session.posargs, env={"FLYTE_STRICT_PLUGINS": "1"})
 
 
