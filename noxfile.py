@@ -32,7 +32,8 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def tests_core(session: nox.Session) -> None:
-    session.install("-e", "core", *TEST_TOOLS, "pydantic>=2", "anyio>=4", "aioresult>=1.0", "nest_asyncio>=1.6")
+    session.install("-e", "core[dataframe,s3]", *TEST_TOOLS, "pydantic>=2", "anyio>=4", "aioresult>=1.0",
+                    "nest_asyncio>=1.6", "moto[server]", "boto3", "dask[dataframe]")
     session.run("pytest", "-q", "core/tests", *session.posargs, env={"FLYTE_STRICT_PLUGINS": "1"})
 
 
@@ -65,6 +66,6 @@ def examples(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    session.install("-e", "core")
+    session.install("-e", "core[dataframe]")
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)

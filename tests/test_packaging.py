@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+
 try:
     import tomllib
 except ImportError:  # Python 3.10

@@ -55,6 +55,7 @@ _LAZY: dict[str, str] = {
     "map": "flyte._runtime.map",
     "trace": "flyte._runtime.trace",
     "rerun": "flyte._runtime.run",
+    "deploy": "flyte._runtime.deploy",
     "group": "flyte._runtime.context",
     "ctx": "flyte._runtime.context",
     "custom_context": "flyte._runtime.context",

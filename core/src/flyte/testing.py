@@ -26,7 +26,7 @@ import asyncio
 from collections.abc import Coroutine, Sequence
 from typing import Any, ClassVar
 
-__all__ = ["TypeTransformerConformance"]
+__all__ = ["DataFrameCodecConformance", "TypeTransformerConformance"]
 
 
 def _run(coro: Coroutine[Any, Any, Any]) -> Any:
@@ -174,3 +174,242 @@ class TypeTransformerConformance:
         # Through the engine, which asks registered transformers first, then the built-in rules.
         guess = TypeEngine.guess_python_type if self.registered else self.transformer.guess_python_type
         assert guess(declared) == want
+
+
+class DataFrameCodecConformance:
+    """Checks a dataframe encoder/decoder pair (a `flyte.io.extend` codec) against the contract.
+
+    Subclass it with the codec's dataframe type and a way to build and compare frames::
+
+        import polars as pl
+        from flyte.testing import DataFrameCodecConformance
+
+        class TestPolarsCodec(DataFrameCodecConformance):
+            python_type = pl.DataFrame
+
+            def make_frame(self):
+                return pl.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+
+            def assert_frames_equal(self, expected, actual):
+                assert expected.equals(actual)
+
+    The first two columns of `make_frame()` are used for the column-subset checks. Every check
+    runs on the local blob store of a fresh ``FLYTE_HOME`` (a temporary directory).
+
+    Attributes:
+        python_type: The dataframe class the codec handles.
+        format: The storage format under test (``"parquet"`` by default).
+        is_default_format: Whether `format` is the default for `python_type` (a bare type uses it).
+        detects_truncation: Whether the format can tell a cut-off file (parquet can; csv cannot).
+    """
+
+    python_type: ClassVar[Any]
+    format: ClassVar[str] = "parquet"
+    is_default_format: ClassVar[bool] = True
+    detects_truncation: ClassVar[bool] = True
+
+    def make_frame(self) -> Any:
+        """A small frame of `python_type` with at least two columns."""
+        raise NotImplementedError(f"{type(self).__name__} must implement make_frame()")
+
+    def assert_frames_equal(self, expected: Any, actual: Any) -> None:
+        """Compare two frames of `python_type`."""
+        raise NotImplementedError(f"{type(self).__name__} must implement assert_frames_equal()")
+
+    def column_names(self, frame: Any) -> list[str]:
+        """The frame's column names in order (override for types without a ``columns`` attribute)."""
+        return [str(c) for c in frame.columns]
+
+    # ------------------------------------------------------------------------------- fixture
+
+    _saved_env: dict[str, str | None]
+    _home_dir: Any
+
+    def setup_method(self, method: Any) -> None:
+        import os
+        import tempfile
+        from pathlib import Path
+
+        names = ("FLYTE_HOME", "FLYTE_BLOB_URI")
+        self._saved_env = {name: os.environ.get(name) for name in names}
+        self._home_dir = Path(tempfile.mkdtemp(prefix="flyte-conformance-"))
+        os.environ["FLYTE_HOME"] = str(self._home_dir)
+        os.environ.pop("FLYTE_BLOB_URI", None)  # the local store, whatever the surrounding suite uses
+
+    def teardown_method(self, method: Any) -> None:
+        import os
+        import shutil
+
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(self._home_dir, ignore_errors=True)
+
+    def _home(self) -> Any:
+        return self._home_dir
+
+    def _typed(self, *meta: Any) -> Any:
+        from typing import Annotated
+
+        args = (self.python_type, *meta)
+        return Annotated[args] if meta else self.python_type
+
+    # -------------------------------------------------------------------------------- checks
+
+    def test_handlers_registered(self) -> None:
+        from flyte.io.extend import DataFrameTransformerEngine
+
+        self._home()
+        frame = self.make_frame()
+        assert isinstance(frame, self.python_type)
+        encoder = DataFrameTransformerEngine.get_encoder(self.python_type, "file", self.format)
+        decoder = DataFrameTransformerEngine.get_decoder(self.python_type, "file", self.format)
+        assert encoder.supported_format in (self.format, "")
+        assert decoder.supported_format in (self.format, "")
+
+    def test_engine_handles_the_native_type(self) -> None:
+        from flyte.io.extend import DataFrameTransformerEngine
+        from flyte.types import TypeEngine
+
+        self._home()
+        self.make_frame()
+        assert isinstance(TypeEngine.get_transformer(self.python_type), DataFrameTransformerEngine)
+        lt = TypeEngine.to_literal_type(self._typed(self.format))
+        assert lt.structured_dataset_type.format == self.format
+
+    def test_round_trip_native(self) -> None:
+        from flyte.types import TypeEngine
+
+        home = self._home()
+        frame = self.make_frame()
+        t = self._typed(self.format)
+        lit = _run(TypeEngine.to_literal(frame, t))
+        sd = lit.scalar.structured_dataset
+        assert sd.uri and sd.metadata.structured_dataset_type.format == self.format
+        assert str(home) in sd.uri, f"data written outside FLYTE_HOME: {sd.uri}"
+        self.assert_frames_equal(frame, _run(TypeEngine.to_python_value(lit, t)))
+
+    def test_default_format_round_trip(self) -> None:
+        from flyte.types import TypeEngine
+
+        if not self.is_default_format:
+            _pytest().skip("is_default_format = False")
+        self._home()
+        frame = self.make_frame()
+        lit = _run(TypeEngine.to_literal(frame, self.python_type))
+        assert lit.scalar.structured_dataset.metadata.structured_dataset_type.format == self.format
+        self.assert_frames_equal(frame, _run(TypeEngine.to_python_value(lit, self.python_type)))
+
+    def test_round_trip_through_bytes(self) -> None:
+        from flyteidl2.core import literals_pb2
+
+        from flyte.types import TypeEngine
+
+        self._home()
+        frame = self.make_frame()
+        t = self._typed(self.format)
+        payload = _run(TypeEngine.to_literal(frame, t)).SerializeToString()
+        back = _run(TypeEngine.to_python_value(literals_pb2.Literal.FromString(payload), t))
+        self.assert_frames_equal(frame, back)
+
+    def test_through_flyte_dataframe(self) -> None:
+        from typing import Annotated
+
+        from flyte.io import DataFrame
+        from flyte.types import TypeEngine
+
+        self._home()
+        frame = self.make_frame()
+        t = Annotated[DataFrame, self.format]
+        lit = _run(TypeEngine.to_literal(DataFrame.wrap_df(frame), t))
+        wrapped = _run(TypeEngine.to_python_value(lit, t))
+        assert isinstance(wrapped, DataFrame) and wrapped.val is None, "reading a DataFrame input must not load it"
+        assert wrapped.format == self.format
+        self.assert_frames_equal(frame, _run(wrapped.open(self.python_type).all()))
+        parts = _run(_collect(wrapped.open(self.python_type).iter()))
+        assert len(parts) == 1
+        self.assert_frames_equal(frame, parts[0])
+
+    def test_from_local_writes_now(self) -> None:
+        from flyte.io import DataFrame
+
+        self._home()
+        frame = self.make_frame()
+        stored = DataFrame.from_local_sync(frame, format=self.format)
+        assert stored.uri and stored.val is None
+        self.assert_frames_equal(frame, stored.open(self.python_type).all_sync())
+
+    def test_column_subset(self) -> None:
+        from flyte.types import TypeEngine
+
+        self._home()
+        frame = self.make_frame()
+        first, second = self.column_names(frame)[:2]
+        lit = _run(TypeEngine.to_literal(frame, self._typed(self.format)))
+        subset = _run(TypeEngine.to_python_value(lit, self._typed({second: Any, first: Any})))
+        assert sorted(self.column_names(subset)) == sorted([first, second])
+
+    def test_missing_column_is_a_clear_error(self) -> None:
+        from flyte.types import TypeEngine
+
+        self._home()
+        frame = self.make_frame()
+        lit = _run(TypeEngine.to_literal(frame, self._typed(self.format)))
+        with _pytest().raises(Exception, match="no_such_column"):
+            _run(TypeEngine.to_python_value(lit, self._typed({"no_such_column": int})))
+
+    def test_records_column_metadata(self) -> None:
+        from flyte.io import DataFrame
+        from flyte.types import TypeEngine
+
+        self._home()
+        frame = self.make_frame()
+        lit = _run(TypeEngine.to_literal(frame, self._typed(self.format)))
+        wrapped = _run(TypeEngine.to_python_value(lit, DataFrame))
+        assert wrapped.column_names() == self.column_names(frame)
+
+    def test_truncated_data_is_a_clear_error(self) -> None:
+        from pathlib import Path
+
+        from flyte.io.extend import list_parts
+        from flyte.types import TypeEngine
+
+        if not self.detects_truncation:
+            _pytest().skip("detects_truncation = False")
+        frame = self.make_frame()
+        lit = _run(TypeEngine.to_literal(frame, self._typed(self.format)))
+        part = Path(list_parts(lit.scalar.structured_dataset.uri)[0])
+        data = part.read_bytes()
+        part.write_bytes(data[: len(data) // 2])
+        with _pytest().raises(Exception, match=r"(?i)truncated|corrupt|invalid|error"):
+            _run(TypeEngine.to_python_value(lit, self._typed(self.format)))
+
+    def test_task_to_task(self) -> None:
+        import flyte
+
+        self._home()
+        frame = self.make_frame()
+        env = flyte.TaskEnvironment(name=f"conformance-{type(self).__name__.lower()}")
+        python_type = self.python_type
+
+        # Annotations set explicitly: this module's are strings, which a local type can't resolve from.
+        async def produce():
+            return frame
+
+        async def consume(df):
+            return df
+
+        async def pipeline():
+            return await consume_task(await produce_task())
+
+        produce.__annotations__ = {"return": python_type}
+        consume.__annotations__ = {"df": python_type, "return": python_type}
+        pipeline.__annotations__ = {"return": python_type}
+        produce_task, consume_task, pipeline_task = env.task(produce), env.task(consume), env.task(pipeline)
+        self.assert_frames_equal(frame, flyte.run(pipeline_task).outputs()[0])
+
+
+async def _collect(aiter: Any) -> list[Any]:
+    return [item async for item in aiter]

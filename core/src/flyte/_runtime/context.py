@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from flyte._runtime.blobstore import run_data_path
 from flyte.models import ActionID, GroupData, RawDataPath, TaskContext
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class Frame:
                 action=ActionID(self.action_id, run.name, run.project, run.domain, run.org or ""),
                 run_base_dir=str(run.run_dir),
                 output_path=str(run.run_dir / self.action_id),
-                raw_data_path=RawDataPath(str(run.run_dir / "data")),
+                raw_data_path=RawDataPath(run_data_path(run.run_dir)),
                 custom_context=dict(self.custom_context),
                 group_data=GroupData(self.group_path[-1], self.group_path) if self.group_path else None,
                 disable_run_cache=run.disable_cache,

@@ -40,6 +40,8 @@ class InProcessExecutor:
                 return await convert.outputs_to_literals(task, value)
             except asyncio.CancelledError:
                 raise
+            except Failure:
+                raise  # already data (e.g. relayed from a worker process): keep it exactly
             except BaseException as e:
                 if isinstance(e, (KeyboardInterrupt, SystemExit)):
                     raise

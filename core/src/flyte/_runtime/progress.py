@@ -59,6 +59,23 @@ def _fmt_seconds(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
+class _ClearsStatus:
+    """Wraps stdout/stderr during a live display: output first erases the status line, so printed
+    lines never run into it (the next tick redraws it below them)."""
+
+    def __init__(self, original: TextIO, progress: RunProgress):
+        self._original = original
+        self._progress = progress
+
+    def write(self, text: str) -> int:
+        if not text:
+            return self._original.write(text)
+        return self._progress._write_around_status(self._original, text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._original, name)
+
+
 class RunProgress:
     """Shows one run's progress on stderr; feed it action records through :meth:`on_action`."""
 
@@ -75,6 +92,8 @@ class RunProgress:
         self._ticker: threading.Thread | None = None
         self._status_shown = False
         self._last_summary = ""
+        self._wrapped: list[tuple[str, TextIO]] = []
+        self._mid_line = False
 
     @property
     def enabled(self) -> bool:
@@ -86,6 +105,10 @@ class RunProgress:
             return
         self._started = time.monotonic()
         self._line(f"Run {self.run_name} started: {self.task_name}")
+        if self.mode == "live":
+            self._wrapped = [(name, getattr(sys, name)) for name in ("stdout", "stderr")]
+            for name, stream in self._wrapped:
+                setattr(sys, name, _ClearsStatus(stream, self))
         self._ticker = threading.Thread(target=self._tick, name=f"flyte-progress-{self.run_name}", daemon=True)
         self._ticker.start()
 
@@ -95,6 +118,11 @@ class RunProgress:
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join(1)
+        for name, stream in self._wrapped:
+            current = getattr(sys, name)
+            if isinstance(current, _ClearsStatus) and current._progress is self:
+                setattr(sys, name, stream)
+        self._wrapped = []
         elapsed = _fmt_seconds(time.monotonic() - self._started)
         line = f"Run {self.run_name} {phase.value} after {elapsed}: {self._summary()}"
         if error is not None:
@@ -159,12 +187,28 @@ class RunProgress:
 
     def _write_status(self, text: str) -> None:
         with self._lock:
+            if self._mid_line:  # a line is being printed: draw at the next tick
+                return
             try:
                 self.stream.write("\r\x1b[K" + text)
                 self.stream.flush()
                 self._status_shown = True
             except (OSError, ValueError):
                 pass
+
+    def _write_around_status(self, stream: TextIO, text: str) -> int:
+        # Under the display's lock, so the status line is never drawn inside a printed line.
+        with self._lock:
+            if self._status_shown:
+                self._status_shown = False
+                try:
+                    self.stream.write("\r\x1b[K")
+                    self.stream.flush()
+                except (OSError, ValueError):
+                    pass
+            written = stream.write(text)
+            self._mid_line = not text.endswith("\n")
+            return written
 
     def _line(self, text: str) -> None:
         with self._lock:

@@ -374,12 +374,12 @@ class _Runner:
         call = await controller.prepare(task, args, kwargs)
         controller.plan_root(call)
         source = _source_of(task)
-        j.put_run(controller.run_record(task, ActionPhase.RUNNING, source))
         # --- progress display (stderr): live on a terminal, plain lines otherwise; FLYTE_PROGRESS
-        progress = RunProgress(name, task.name)
+        progress = RunProgress(name, task.name)  # a bad FLYTE_PROGRESS fails here, before the run exists
         controller.listeners.append(progress.on_action)
-        progress.start()
         # ---
+        j.put_run(controller.run_record(task, ActionPhase.RUNNING, source))
+        progress.start()
         capture.start()
         watcher = asyncio.get_running_loop().create_task(controller.watch_aborts())
         error: BaseException | None = None

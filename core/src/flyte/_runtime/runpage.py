@@ -15,6 +15,11 @@ def _fmt_duration(seconds: float | None) -> str:
     return "" if seconds is None else f"{seconds:.3f}s"
 
 
+def _replayed(action: object) -> str:
+    source = getattr(action, "replayed_from", None)
+    return f"replayed from {source}" if source else ""
+
+
 def run_page(journal: RunJournal, name: str) -> Path:
     """Write (or refresh) the run's page and return its path."""
     run = journal.get_run(name)
@@ -35,11 +40,15 @@ def run_page(journal: RunJournal, name: str) -> Path:
                 f'<a href="{html.escape(url)}" rel="noopener noreferrer">{html.escape(label)}</a>'
                 for label, url in json.loads(a.links)
             )
+            if a.report_uri:
+                links += f' <a class="report" href="{html.escape(a.report_uri)}">report</a>'
+            notes = ", ".join(n for n in ("cache hit" if a.cache_hit else "", _replayed(a)) if n)
             rows.append(
                 f"<tr class='{html.escape(a.phase)}'><td style='padding-left:{depth * 1.5}em'>"
                 f"{html.escape(a.short_name)} <small>{html.escape(a.action_id)}</small></td>"
                 f"<td>{html.escape(group)}</td><td>{html.escape(a.phase)}</td><td>{a.attempts}</td>"
-                f"<td>{_fmt_duration(a.duration)}</td><td>{links}</td><td><pre>{error}</pre></td></tr>"
+                f"<td>{_fmt_duration(a.duration)}</td><td>{html.escape(notes)}</td><td>{links}</td>"
+                f"<td><pre>{error}</pre></td></tr>"
             )
             emit(a.action_id, depth + 1)
 
@@ -53,7 +62,8 @@ pre{{margin:0;white-space:pre-wrap}}</style></head>
 <p>Task <b>{html.escape(run.task_name)}</b> &middot; phase <b>{html.escape(run.phase)}</b> &middot;
 project {html.escape(run.project)} / {html.escape(run.domain)} &middot; duration {_fmt_duration(run.duration)}
 &middot; rendered {time.strftime("%Y-%m-%d %H:%M:%S")}</p>
-<table><tr><th>action</th><th>group</th><th>phase</th><th>attempts</th><th>duration</th><th>links</th><th>error</th></tr>
+<table><tr><th>action</th><th>group</th><th>phase</th><th>attempts</th><th>duration</th><th>notes</th><th>links</th>
+<th>error</th></tr>
 {"".join(rows)}
 </table></body></html>
 """

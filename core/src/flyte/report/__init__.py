@@ -64,7 +64,7 @@ async def _flush_aio() -> None:
 
 
 class _Flush(_BlockingOrAio[None]):
-    async def aio(self) -> None:  # type: ignore[override]
+    async def aio(self) -> None:
         await _flush_aio()
 
 
@@ -83,7 +83,7 @@ def _replace(content: str, do_flush: bool = False) -> None:
 
 
 class _Write(_BlockingOrAio[None]):
-    async def aio(self, content: str, do_flush: bool = False) -> None:  # type: ignore[override]
+    async def aio(self, content: str, do_flush: bool = False) -> None:
         self._fn(content)
         if do_flush:
             await _flush_aio()

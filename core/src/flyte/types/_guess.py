@@ -56,6 +56,15 @@ def guess_builtin(literal_type: types_pb2.LiteralType) -> Any:
         return typing.Union[tuple(guess_builtin(v) for v in literal_type.union_type.variants)]
     elif kind == "enum_type":
         return typing.Literal[tuple(literal_type.enum_type.values)]
+    elif kind == "blob":
+        from flyte.io import Dir, File
+
+        multipart = literal_type.blob.dimensionality == types_pb2.BlobType.BlobDimensionality.MULTIPART
+        return Dir if multipart else File
+    elif kind == "structured_dataset_type":
+        from flyte.io import DataFrame
+
+        return DataFrame
     raise ValueError(f"No transformer recognises the literal type {literal_type}")
 
 

@@ -1,0 +1,233 @@
+"""``flyte.io.Dir``: a reference to a directory in the blob store, and its type transformer."""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from flyteidl2.core import literals_pb2, types_pb2
+
+from flyte._runtime import blobstore
+from flyte.io._common import existing_dir, pydantic_schema
+from flyte.io._file import NAME_KEY, File, blob_literal, format_of, user_class
+from flyte.types import TypeEngine, TypeTransformer, TypeTransformerFailedError
+
+T = TypeVar("T")
+
+
+@dataclass
+class Dir(Generic[T]):
+    """A directory in the blob store (local or remote), passed between tasks by reference.
+
+    Its files move only when they are opened or the directory is downloaded. Every I/O method is
+    a coroutine with a blocking `_sync` twin.
+
+    Attributes:
+        path: Where the directory is: an absolute local path or a URI such as ``s3://bucket/prefix``.
+        name: The directory's name (defaults to the last part of `path`).
+        format: An optional format label for the files inside.
+        hash: An optional content hash or cache key (``dir_cache_key``).
+    """
+
+    path: str
+    name: str | None = None
+    format: str = ""
+    hash: str | None = None
+
+    def __post_init__(self) -> None:
+        self.path = str(self.path).rstrip("/") or "/"
+        if self.name is None:
+            self.name = blobstore.basename(self.path)
+
+    # --------------------------------------------------------------------------- creating
+
+    @classmethod
+    async def from_local(
+        cls,
+        local_path: str | Path,
+        remote_destination: str | None = None,
+        dir_cache_key: str | None = None,
+        batch_size: int | None = None,
+    ) -> Dir[T]:
+        """Upload a local directory (all of it, recursively) and return it.
+
+        Raises:
+            FileNotFoundError: `local_path` does not exist.
+            NotADirectoryError: `local_path` is a file (use `File.from_local`).
+        """
+        return await asyncio.to_thread(cls.from_local_sync, local_path, remote_destination, dir_cache_key, batch_size)
+
+    @classmethod
+    def from_local_sync(
+        cls,
+        local_path: str | Path,
+        remote_destination: str | None = None,
+        dir_cache_key: str | None = None,
+        batch_size: int | None = None,
+    ) -> Dir[T]:
+        """Blocking twin of `from_local`."""
+        src = existing_dir(local_path, "Dir.from_local")
+        dest = remote_destination or blobstore.data_uri(src.name)
+        blobstore.storage_for(dest).put_dir(src, dest)
+        return cls(path=dest, name=src.name, hash=dir_cache_key)
+
+    @classmethod
+    def new_remote(cls, dir_name: str | None = None, hash: str | None = None) -> Dir[T]:
+        """A new, unique directory location in the run's data area."""
+        return cls(path=blobstore.data_uri(dir_name or "dir"), hash=hash)
+
+    @classmethod
+    def from_existing_remote(cls, remote_path: str, dir_cache_key: str | None = None) -> Dir[T]:
+        """Refer to a directory already at `remote_path` (a path or URI); nothing is copied or checked."""
+        if not remote_path:
+            raise ValueError("Dir.from_existing_remote needs a path or URI, got an empty string")
+        return cls(path=str(remote_path), hash=dir_cache_key)
+
+    # --------------------------------------------------------------------------- reading
+
+    def _files(self, recursive: bool, max_depth: int | None, file_pattern: str) -> list[File]:
+        store = blobstore.storage_for(self.path)
+        if not store.is_dir(self.path):
+            if store.exists(self.path):
+                raise NotADirectoryError(f"Dir {self.path} is a file, not a directory")
+            raise FileNotFoundError(f"Dir {self.path} does not exist; was it uploaded?")
+        prefix = self.path.rstrip("/") + "/"
+        found: list[File] = []
+        for uri in store.list_files(self.path, recursive=recursive):
+            rel = uri[len(prefix) :]
+            if max_depth is not None and rel.count("/") >= max_depth:
+                continue
+            if not fnmatch.fnmatch(blobstore.basename(rel), file_pattern):
+                continue
+            found.append(File(path=uri, format=self.format))
+        return found
+
+    async def walk(
+        self, recursive: bool = True, max_depth: int | None = None, file_pattern: str = "*"
+    ) -> AsyncIterator[File]:
+        """Yield the directory's files (in path order): ``async for f in d.walk(): ...``.
+
+        Args:
+            recursive: Descend into subdirectories.
+            max_depth: With `recursive`, how many directory levels to descend (1 = top level only).
+            file_pattern: Only files whose name matches this glob.
+        """
+        for f in await asyncio.to_thread(self._files, recursive, max_depth, file_pattern):
+            yield f
+
+    def walk_sync(
+        self, recursive: bool = True, file_pattern: str = "*", max_depth: int | None = None
+    ) -> Iterator[File]:
+        """Blocking twin of `walk`."""
+        yield from self._files(recursive, max_depth, file_pattern)
+
+    async def list_files(self) -> list[File]:
+        """The files directly inside the directory (not in subdirectories)."""
+        return await asyncio.to_thread(self._files, False, None, "*")
+
+    def list_files_sync(self) -> list[File]:
+        return self._files(False, None, "*")
+
+    async def get_file(self, file_name: str) -> File | None:
+        """The file `file_name` (a relative path) inside the directory, or None if it isn't there."""
+        return await asyncio.to_thread(self.get_file_sync, file_name)
+
+    def get_file_sync(self, file_name: str) -> File | None:
+        uri = blobstore.join(self.path, file_name)
+        store = blobstore.storage_for(uri)
+        return File(path=uri, format=self.format) if store.exists(uri) and not store.is_dir(uri) else None
+
+    async def exists(self) -> bool:
+        return await asyncio.to_thread(self.exists_sync)
+
+    def exists_sync(self) -> bool:
+        return blobstore.storage_for(self.path).exists(self.path)
+
+    async def download(self, local_path: str | Path | None = None) -> str:
+        """Copy the whole directory to `local_path` (a new temporary directory by default).
+
+        Raises:
+            FileExistsError: `local_path` exists and is not an empty directory.
+        """
+        return await asyncio.to_thread(self.download_sync, local_path)
+
+    def download_sync(self, local_path: str | Path | None = None) -> str:
+        if local_path is None:
+            target = Path(tempfile.mkdtemp(prefix="flyte-download-")) / (self.name or "dir")
+        else:
+            target = Path(local_path).expanduser()
+            if target.exists() and (not target.is_dir() or any(target.iterdir())):
+                raise FileExistsError(
+                    f"Dir.download: {target} already exists and is not an empty directory; "
+                    "pass a new path (or an empty directory)"
+                )
+        store = blobstore.storage_for(self.path)
+        if not store.is_dir(self.path):
+            raise FileNotFoundError(f"Dir {self.path} does not exist; was it uploaded?")
+        store.get_dir(self.path, target)
+        return str(target)
+
+    # --------------------------------------------------------------------------- conversions
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "name": self.name, "format": self.format, "hash": self.hash}
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        return pydantic_schema(cls, lambda d: cls(**d))
+
+
+class DirTransformer(TypeTransformer[Dir]):
+    """Dir <-> a blob literal (dimensionality MULTIPART) holding the directory's URI, name and hash."""
+
+    DIMENSIONALITY = types_pb2.BlobType.BlobDimensionality.MULTIPART
+
+    def __init__(self) -> None:
+        super().__init__("Dir", Dir, enable_type_assertions=False)
+
+    def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
+        return types_pb2.LiteralType(blob=types_pb2.BlobType(format=format_of(t), dimensionality=self.DIMENSIONALITY))
+
+    async def to_literal(
+        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
+    ) -> literals_pb2.Literal:
+        cls = user_class(python_type)
+        if not isinstance(python_val, cls):
+            hint = (
+                " Upload a local directory with `await Dir.from_local(path)` first."
+                if isinstance(python_val, (str, Path))
+                else ""
+            )
+            raise TypeTransformerFailedError(
+                f"Expected a {cls.__name__}, got {type(python_val).__name__} {python_val!r:.80}.{hint}"
+            )
+        fmt = python_val.format or expected.blob.format
+        return blob_literal(python_val.path, fmt, self.DIMENSIONALITY, python_val.name, python_val.hash)
+
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> Dir:
+        cls = user_class(expected_python_type)
+        if not (lv.HasField("scalar") and lv.scalar.HasField("blob")):
+            raise TypeTransformerFailedError(f"Cannot make a {cls.__name__} from a literal without a blob: {lv}")
+        blob = lv.scalar.blob
+        if blob.metadata.type.dimensionality != self.DIMENSIONALITY:
+            raise TypeTransformerFailedError(f"The blob at {blob.uri} is a single file; declare the value as File")
+        return cls(
+            path=blob.uri,
+            name=lv.metadata.get(NAME_KEY) or None,
+            format=blob.metadata.type.format,
+            hash=lv.hash or None,
+        )
+
+    def guess_python_type(self, literal_type: types_pb2.LiteralType) -> Any:
+        if literal_type.HasField("blob") and literal_type.blob.dimensionality == self.DIMENSIONALITY:
+            return Dir
+        raise ValueError(f"{literal_type} is not a multipart (directory) blob type")
+
+
+def register() -> None:
+    TypeEngine.register(DirTransformer())
