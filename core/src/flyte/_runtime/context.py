@@ -54,6 +54,7 @@ class Frame:
             run = self.run
             self._task_context = TaskContext(
                 action=ActionID(self.action_id, run.name, run.project, run.domain, run.org or ""),
+                version=run.version,
                 run_base_dir=str(run.run_dir),
                 output_path=str(run.run_dir / self.action_id),
                 raw_data_path=RawDataPath(run_data_path(run.run_dir)),

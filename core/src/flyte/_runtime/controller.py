@@ -100,6 +100,8 @@ class RunController:
         self.disable_cache = disable_cache
         self.overwrite_cache = overwrite_cache
         self.resumed_from = resumed_from
+        #: The deployed version whose code runs here ("local" for code run from source).
+        self.version = "local"
         #: Succeeded actions of the run this one resumes, by action id: what a rerun replays.
         self.replay = journal.succeeded_actions(resumed_from) if resumed_from else {}
         self._cache_index: dict[tuple[str, str], dict[str, CacheEntry] | None] = {}
@@ -354,6 +356,7 @@ class RunController:
             record.error_message = {
                 "external": "aborted externally",
                 "run_finished": "aborted because the run's root action finished",
+                "parent_finished": "aborted because its deployed parent task finished",
             }.get(abort_reason, "cancelled by its caller")
         self.journal.put_action(record)
         self._notify(record)
@@ -566,17 +569,34 @@ class RunController:
         handle.loop.call_soon_threadsafe(handle.task.cancel)
         return True
 
-    async def close(self) -> None:
+    def record_report(self, action_id: str, uri: str) -> None:
+        """Name the report of a live action in the journal (readers find it while the task runs)."""
+        handle = self.live.get(action_id)
+        if handle is not None and handle.record.report_uri != uri:
+            handle.record.report_uri = uri
+            self.journal.put_action(handle.record)
+
+    def creation_order(self, action_id: str) -> int:
+        """Where a live action was created in the run (0 if it is not live here)."""
+        handle = self.live.get(action_id)
+        return handle.record.seq if handle is not None else 0
+
+    def number_from(self, seq: int) -> None:
+        """Number the actions created from now on after ``seq`` (a worker continuing a run)."""
+        with self._lock:
+            self._seq = max(self._seq, seq)
+
+    async def close(self, reason: str = "run_finished") -> None:
         """The root finished: accept no new actions, abort the ones still running, and wait for them."""
         self.closed = True
         for action_id in list(self.live):
-            self.abort(action_id, "run_finished")
+            self.abort(action_id, reason)
         deadline = time.monotonic() + ABORT_GRACE_SECONDS
         while self.live and time.monotonic() < deadline:
             await asyncio.sleep(0.005)
         for handle in list(self.live.values()):
             # Sync task bodies cannot be interrupted mid-call; record them aborted all the same.
-            self._finish(handle.record, ActionPhase.ABORTED, abort_reason="run_finished")
+            self._finish(handle.record, ActionPhase.ABORTED, abort_reason=reason)
         self.live.clear()
 
     async def watch_aborts(self) -> None:

@@ -254,13 +254,12 @@ async def _serve(request: WorkerRequest, out: Path, state: _Serving) -> None:
         task_name=request.task_name,
         custom_context=dict(request.custom_context),
         attempt=request.attempt,
+        path=request.path,
     )
-    if hasattr(frame, "path"):
-        frame.path = request.path
     # Children are created after this action: number them from its place in the run (the
     # parent process goes on numbering its own actions, so the orders interleave, never precede).
-    if isinstance(getattr(controller, "_seq", None), int):
-        controller._seq = request.seq
+    controller.number_from(request.seq)
+    controller.version = request.version
     capture.start()
     watcher = asyncio.ensure_future(controller.watch_aborts())
     response: dict[str, Any]
@@ -280,7 +279,7 @@ async def _serve(request: WorkerRequest, out: Path, state: _Serving) -> None:
         response = {"aborted": True}
     finally:
         watcher.cancel()
-        await controller.close()
+        await controller.close("parent_finished")
         capture.stop()
     await asyncio.to_thread(j.flush)
     if "aborted" not in response:

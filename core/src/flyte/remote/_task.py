@@ -283,16 +283,11 @@ class DeployedTask(TaskTemplate):
             disable_cache=bool(getattr(run, "disable_cache", False)),
             resumed_from=getattr(run, "resumed_from", None),
             env_vars=dict(self.env_vars or {}),
-            seq=_action_seq(frame),
+            seq=run.creation_order(frame.action_id),
         )
         data = await run_in_worker(request, frame, report_key(run.name, frame.action_id))
         values = await convert.literals_to_python(self, convert.decode_literals(data), outputs=True)
         return self.interface.join_outputs(values)
-
-
-def _action_seq(frame: Any) -> int:
-    handle = getattr(frame.run, "live", {}).get(frame.action_id)
-    return int(getattr(getattr(handle, "record", None), "seq", 0) or 0)
 
 
 # ------------------------------------------------------------------------------ public objects

@@ -185,12 +185,7 @@ def _record_location(frame: Frame, uri: str) -> None:
     # The journal's action row names the report as soon as there is one, so readers find it
     # while the task still runs. Only the process that owns the action's record can write it; a
     # process-isolated worker leaves this to its parent (see flyte.remote's deployed tasks).
-    handle = getattr(frame.run, "live", {}).get(frame.action_id)
-    record = getattr(handle, "record", None)
-    if record is None or record.report_uri == uri:
-        return
-    record.report_uri = uri
-    frame.run.journal.put_action(record)
+    frame.run.record_report(frame.action_id, uri)
 
 
 def flush_frame(frame: Frame | None) -> str | None:
