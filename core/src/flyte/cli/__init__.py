@@ -53,10 +53,11 @@ def main() -> None:
 
 def _register() -> None:
     from flyte.cli._deploy import deploy_command
+    from flyte.cli._durable import cache_group, rerun_command
     from flyte.cli._run import run_command
     from flyte.cli._runs import abort_command, runs_group
 
-    for command in (run_command, runs_group, abort_command, deploy_command):
+    for command in (run_command, runs_group, abort_command, deploy_command, rerun_command, cache_group):
         main.add_command(command)
 
 
