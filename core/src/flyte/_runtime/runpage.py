@@ -15,11 +15,6 @@ def _fmt_duration(seconds: float | None) -> str:
     return "" if seconds is None else f"{seconds:.3f}s"
 
 
-def _replayed(action: object) -> str:
-    source = getattr(action, "replayed_from", None)
-    return f"replayed from {source}" if source else ""
-
-
 def run_page(journal: RunJournal, name: str) -> Path:
     """Write (or refresh) the run's page and return its path."""
     run = journal.get_run(name)
@@ -42,7 +37,8 @@ def run_page(journal: RunJournal, name: str) -> Path:
             )
             if a.report_uri:
                 links += f' <a class="report" href="{html.escape(a.report_uri)}">report</a>'
-            notes = ", ".join(n for n in ("cache hit" if a.cache_hit else "", _replayed(a)) if n)
+            replayed = f"replayed from {a.replayed_from}" if a.replayed_from else ""
+            notes = ", ".join(n for n in ("cache hit" if a.cache_hit else "", replayed) if n)
             rows.append(
                 f"<tr class='{html.escape(a.phase)}'><td style='padding-left:{depth * 1.5}em'>"
                 f"{html.escape(a.short_name)} <small>{html.escape(a.action_id)}</small></td>"

@@ -129,9 +129,8 @@ def _action_lines(j: Any, run_name: str, actions: list[Any], tracebacks: bool) -
                 extras.append(f"{a.attempts} attempts")
             if a.cache_hit:
                 extras.append("cache hit")
-            replayed = getattr(a, "replayed_from", None)
-            if replayed:
-                extras.append(f"replayed from {replayed}")
+            if a.replayed_from:
+                extras.append(f"replayed from {a.replayed_from}")
             lines.append(
                 f"{indent}{a.short_name}  {a.action_id}  {a.phase}  {fmt_duration(a.duration)}"
                 + (f"  ({', '.join(extras)})" if extras else "")

@@ -280,8 +280,8 @@ class DeployedTask(TaskTemplate):
             custom_context=dict(frame.custom_context),
             attempt=frame.attempt,
             inputs=base64.b64encode(convert.encode_literals(literals)).decode(),
-            disable_cache=bool(getattr(run, "disable_cache", False)),
-            resumed_from=getattr(run, "resumed_from", None),
+            disable_cache=run.disable_cache,
+            resumed_from=run.resumed_from,
             env_vars=dict(self.env_vars or {}),
             seq=run.creation_order(frame.action_id),
         )
