@@ -28,7 +28,14 @@ from types import MappingProxyType
 from flyte._model.interface import NativeInterface
 from flyte._model.task import AsyncFunctionTaskTemplate, TaskTemplate
 
-__all__ = ["AsyncFunctionTaskTemplate", "NativeInterface", "TaskPluginRegistry", "TaskTemplate", "is_initialized"]
+__all__ = [
+    "AsyncFunctionTaskTemplate",
+    "NativeInterface",
+    "TaskPluginRegistry",
+    "TaskTemplate",
+    "commit_journal",
+    "is_initialized",
+]
 
 
 class TaskPluginRegistry:
@@ -67,3 +74,15 @@ def is_initialized() -> bool:
     from flyte._runtime.init import is_initialized as _is_initialized
 
     return _is_initialized()
+
+
+def commit_journal() -> None:
+    """Block until everything this process has journaled is committed to disk.
+
+    Journal writes are committed in groups a few milliseconds apart. A plugin that must not act
+    before a checkpoint is durable (e.g. before asking a human, so a resumed run finds the same
+    request) calls this after the traced call that makes the checkpoint.
+    """
+    from flyte._runtime.journal import journal
+
+    journal().flush()

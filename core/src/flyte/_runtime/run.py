@@ -170,7 +170,14 @@ class Run:
 
     @property
     def url(self) -> str:
-        """Where to look at the run: a page rendered from the journal."""
+        """Where to look at the run: its page on the UI serving this FLYTE_HOME, else a page rendered from the journal."""
+        # --- flyte ui: the served run page while `flyte ui` (or flyte.ui.start()) serves this home
+        from flyte.ui._state import run_url
+
+        served = run_url(self.name, self._journal.path.parent)
+        if served:
+            return served
+        # ---
         from flyte._runtime.runpage import run_page
 
         return run_page(self._journal, self.name).as_uri()
@@ -178,6 +185,11 @@ class Run:
     @property
     def task_name(self) -> str:
         return self._record().task_name
+
+    @property
+    def resumed_from(self) -> str | None:
+        """The run this one resumed (``flyte.rerun``), if any."""
+        return self._record().resumed_from
 
     def done(self) -> bool:
         return self.phase.is_terminal
