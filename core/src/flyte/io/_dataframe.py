@@ -803,10 +803,15 @@ _builtin_lock = threading.Lock()
 
 
 def ensure_builtin_handlers(t: Any) -> None:
-    """Register core's handlers for the library `t` comes from (pandas, pyarrow, dask), once."""
+    """Make the handlers for `t`'s library known: type plugins (entry points, unless autoload is
+    off), hooks registered with `TypeEngine.register_lazy`, and core's own (pandas, pyarrow, dask)."""
+    from flyte.types import _plugins
+
+    _plugins.autoload()
     top = getattr(t, "__module__", "").partition(".")[0]
     if top in BUILTIN_LIBRARIES and top not in _builtin_done:
         register_builtin(top)
+    TypeEngine._run_lazy_hooks(t)
 
 
 def register_builtin(library: str) -> None:
