@@ -610,6 +610,79 @@ class RunJournal:
             raise
         return self.get_run(run.name) or run
 
+    # ---------------------------------------------------------------- read-only queries of the web UI (flyte.ui)
+    #: Columns of ``action_summaries``: everything the run page's tree shows, none of the payloads.
+    SUMMARY_COLUMNS = (
+        "action_id", "parent_id", "task_name", "short_name", "kind", "group_path", "phase", "seq", "queued_at",
+        "started_at", "ended_at", "attempts", "cache_hit", "replayed_from", "error_code",
+    )
+
+    def action_summaries(self, run_name: str) -> list[tuple]:
+        """A run's actions in creation order, as tuples of ``SUMMARY_COLUMNS`` (no inputs, outputs or logs)."""
+        return self._reader().execute(
+            f"SELECT {', '.join(self.SUMMARY_COLUMNS)} FROM actions WHERE run_name = ? ORDER BY seq", (run_name,)
+        ).fetchall()
+
+    def run_signature(self, run_name: str) -> tuple:
+        """A value that changes whenever the run or any of its actions changes (phase, attempts, links, report)."""
+        conn = self._reader()
+        run = conn.execute("SELECT phase, started_at, ended_at FROM runs WHERE name = ?", (run_name,)).fetchone()
+        actions = conn.execute(
+            "SELECT phase, count(*), total(attempts), max(coalesce(started_at, 0)), max(coalesce(ended_at, 0)),"
+            " sum(report_uri IS NOT NULL), sum(links != '[]') FROM actions WHERE run_name = ? GROUP BY phase",
+            (run_name,),
+        ).fetchall()
+        return (run, tuple(actions))
+
+    def action_signature(self, run_name: str, action_id: str) -> tuple | None:
+        """A value that changes whenever the action's record or its captured output changes."""
+        conn = self._reader()
+        row = conn.execute(
+            "SELECT phase, attempts, started_at, ended_at, report_uri, links, error_code, cache_hit,"
+            " outputs IS NOT NULL OR outputs_ref IS NOT NULL FROM actions WHERE run_name = ? AND action_id = ?",
+            (run_name, action_id),
+        ).fetchone()
+        if row is None:
+            return None
+        logs = conn.execute(
+            "SELECT count(*), max(id) FROM logs WHERE run_name = ? AND action_id = ?", (run_name, action_id)
+        ).fetchone()
+        return (*row, *logs)
+
+    def count_phases_of_runs(self, run_names: list[str]) -> dict[str, dict[str, int]]:
+        """``count_phases`` of several runs in one query."""
+        counts: dict[str, dict[str, int]] = {name: {} for name in run_names}
+        for start in range(0, len(run_names), 500):  # SQLite bounds the number of parameters
+            chunk = run_names[start : start + 500]
+            rows = self._reader().execute(
+                f"SELECT run_name, phase, count(*) FROM actions WHERE run_name IN ({', '.join('?' * len(chunk))})"
+                " GROUP BY run_name, phase",
+                chunk,
+            )
+            for name, phase, n in rows:
+                counts[name][phase] = n
+        return counts
+
+    def tail_logs(self, run_name: str, action_id: str, max_chars: int) -> tuple[str, bool]:
+        """The last ``max_chars`` characters an action printed, and whether earlier output was left out."""
+        rows = self._reader().execute(
+            "SELECT text FROM logs WHERE run_name = ? AND action_id = ? ORDER BY id DESC", (run_name, action_id)
+        )
+        chunks: list[str] = []
+        size = 0
+        truncated = False
+        try:
+            for (text,) in rows:
+                if size + len(text) > max_chars:
+                    chunks.append(text[len(text) - (max_chars - size) :] if max_chars > size else "")
+                    truncated = True
+                    break
+                chunks.append(text)
+                size += len(text)
+        finally:
+            rows.close()  # an unfinished read would keep its snapshot open
+        return "".join(reversed(chunks)), truncated
+
 
 _TERMINAL_PHASES = [p for p in ActionPhase if p.is_terminal]
 

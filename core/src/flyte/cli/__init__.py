@@ -56,8 +56,9 @@ def _register() -> None:
     from flyte.cli._durable import cache_group, rerun_command
     from flyte.cli._run import run_command
     from flyte.cli._runs import abort_command, runs_group
+    from flyte.ui._cli import ui_command  # the web UI (flyte[ui]); FastAPI is imported only when it serves
 
-    for command in (run_command, runs_group, abort_command, deploy_command, rerun_command, cache_group):
+    for command in (run_command, runs_group, abort_command, deploy_command, rerun_command, cache_group, ui_command):
         main.add_command(command)
 
 
