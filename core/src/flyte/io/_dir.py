@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from flyteidl2.core import literals_pb2, types_pb2
+from flyteidl2.core import types_pb2
 
 from flyte._runtime import blobstore
 from flyte.io._common import existing_dir, pydantic_schema
-from flyte.io._file import NAME_KEY, File, blob_literal, format_of, user_class
-from flyte.types import TypeEngine, TypeTransformer, TypeTransformerFailedError
+from flyte.io._file import BlobTransformer, File
+from flyte.types import TypeEngine
 
 T = TypeVar("T")
 
@@ -182,51 +182,16 @@ class Dir(Generic[T]):
         return pydantic_schema(cls, lambda d: cls(**d))
 
 
-class DirTransformer(TypeTransformer[Dir]):
-    """Dir <-> a blob literal (dimensionality MULTIPART) holding the directory's URI, name and hash."""
+class DirTransformer(BlobTransformer):
+    """Dir <-> a blob literal (dimensionality MULTIPART)."""
 
     DIMENSIONALITY = types_pb2.BlobType.BlobDimensionality.MULTIPART
+    UPLOAD_HINT = "Upload a local directory with `await Dir.from_local(path)` first."
+    OTHER_KIND = ("single file", "File")
+    KIND = "multipart (directory)"
 
     def __init__(self) -> None:
-        super().__init__("Dir", Dir, enable_type_assertions=False)
-
-    def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
-        return types_pb2.LiteralType(blob=types_pb2.BlobType(format=format_of(t), dimensionality=self.DIMENSIONALITY))
-
-    async def to_literal(
-        self, python_val: Any, python_type: Any, expected: types_pb2.LiteralType
-    ) -> literals_pb2.Literal:
-        cls = user_class(python_type)
-        if not isinstance(python_val, cls):
-            hint = (
-                " Upload a local directory with `await Dir.from_local(path)` first."
-                if isinstance(python_val, (str, Path))
-                else ""
-            )
-            raise TypeTransformerFailedError(
-                f"Expected a {cls.__name__}, got {type(python_val).__name__} {python_val!r:.80}.{hint}"
-            )
-        fmt = python_val.format or expected.blob.format
-        return blob_literal(python_val.path, fmt, self.DIMENSIONALITY, python_val.name, python_val.hash)
-
-    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> Dir:
-        cls = user_class(expected_python_type)
-        if not (lv.HasField("scalar") and lv.scalar.HasField("blob")):
-            raise TypeTransformerFailedError(f"Cannot make a {cls.__name__} from a literal without a blob: {lv}")
-        blob = lv.scalar.blob
-        if blob.metadata.type.dimensionality != self.DIMENSIONALITY:
-            raise TypeTransformerFailedError(f"The blob at {blob.uri} is a single file; declare the value as File")
-        return cls(
-            path=blob.uri,
-            name=lv.metadata.get(NAME_KEY) or None,
-            format=blob.metadata.type.format,
-            hash=lv.hash or None,
-        )
-
-    def guess_python_type(self, literal_type: types_pb2.LiteralType) -> Any:
-        if literal_type.HasField("blob") and literal_type.blob.dimensionality == self.DIMENSIONALITY:
-            return Dir
-        raise ValueError(f"{literal_type} is not a multipart (directory) blob type")
+        super().__init__(Dir)
 
 
 def register() -> None:

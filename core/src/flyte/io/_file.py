@@ -224,13 +224,20 @@ def user_class(t: Any) -> Any:
     return typing.get_origin(t) or t
 
 
-class FileTransformer(TypeTransformer[File]):
-    """File <-> a blob literal (dimensionality SINGLE) holding the file's URI, name and hash."""
+class BlobTransformer(TypeTransformer[Any]):
+    """A File or Dir <-> a blob literal holding its URI, name and hash (subclasses fix which)."""
 
-    DIMENSIONALITY = types_pb2.BlobType.BlobDimensionality.SINGLE
+    DIMENSIONALITY: int
+    #: How to turn a plain path into a value of this type, for the wrong-type error.
+    UPLOAD_HINT: str
+    #: (what a blob of the other dimensionality is, the type to declare for it)
+    OTHER_KIND: tuple[str, str]
+    #: What this transformer's literal type is, for guess_python_type's error.
+    KIND: str
 
-    def __init__(self) -> None:
-        super().__init__("File", File, enable_type_assertions=False)
+    def __init__(self, value_class: type) -> None:
+        super().__init__(value_class.__name__, value_class, enable_type_assertions=False)
+        self._value_class = value_class
 
     def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
         return types_pb2.LiteralType(blob=types_pb2.BlobType(format=format_of(t), dimensionality=self.DIMENSIONALITY))
@@ -240,29 +247,21 @@ class FileTransformer(TypeTransformer[File]):
     ) -> literals_pb2.Literal:
         cls = user_class(python_type)
         if not isinstance(python_val, cls):
-            hint = (
-                " Upload a local path with `await File.from_local(path)` first."
-                if isinstance(python_val, (str, Path))
-                else ""
-            )
+            hint = f" {self.UPLOAD_HINT}" if isinstance(python_val, (str, Path)) else ""
             raise TypeTransformerFailedError(
                 f"Expected a {cls.__name__}, got {type(python_val).__name__} {python_val!r:.80}.{hint}"
             )
         fmt = python_val.format or expected.blob.format
         return blob_literal(python_val.path, fmt, self.DIMENSIONALITY, python_val.name, python_val.hash)
 
-    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> File:
+    async def to_python_value(self, lv: literals_pb2.Literal, expected_python_type: Any) -> Any:
+        cls = user_class(expected_python_type)
         if not (lv.HasField("scalar") and lv.scalar.HasField("blob")):
-            raise TypeTransformerFailedError(
-                f"Cannot make a {user_class(expected_python_type).__name__} from a literal without a blob: {lv}"
-            )
+            raise TypeTransformerFailedError(f"Cannot make a {cls.__name__} from a literal without a blob: {lv}")
         blob = lv.scalar.blob
         if blob.metadata.type.dimensionality != self.DIMENSIONALITY:
-            raise TypeTransformerFailedError(
-                f"The blob at {blob.uri} is a {'directory' if self.DIMENSIONALITY == 0 else 'single file'}; "
-                f"declare the value as {'Dir' if self.DIMENSIONALITY == 0 else 'File'}"
-            )
-        cls = user_class(expected_python_type)
+            other, declare = self.OTHER_KIND
+            raise TypeTransformerFailedError(f"The blob at {blob.uri} is a {other}; declare the value as {declare}")
         return cls(
             path=blob.uri,
             name=lv.metadata.get(NAME_KEY) or None,
@@ -272,8 +271,20 @@ class FileTransformer(TypeTransformer[File]):
 
     def guess_python_type(self, literal_type: types_pb2.LiteralType) -> Any:
         if literal_type.HasField("blob") and literal_type.blob.dimensionality == self.DIMENSIONALITY:
-            return File
-        raise ValueError(f"{literal_type} is not a single-file blob type")
+            return self._value_class
+        raise ValueError(f"{literal_type} is not a {self.KIND} blob type")
+
+
+class FileTransformer(BlobTransformer):
+    """File <-> a blob literal (dimensionality SINGLE)."""
+
+    DIMENSIONALITY = types_pb2.BlobType.BlobDimensionality.SINGLE
+    UPLOAD_HINT = "Upload a local path with `await File.from_local(path)` first."
+    OTHER_KIND = ("directory", "Dir")
+    KIND = "single-file"
+
+    def __init__(self) -> None:
+        super().__init__(File)
 
 
 def register() -> None:
