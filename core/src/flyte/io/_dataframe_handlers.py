@@ -130,6 +130,21 @@ class PandasParquetEncoder(DataFrameEncoder):
         return _described(dataframe.uri, sd_type, schema)
 
 
+def _read_parquet_parts(uri: str, columns: list[str] | None, read: Any) -> list[Any]:
+    """``read(path)`` of every parquet part of ``uri``, checking requested columns; errors name the part."""
+    pa = _pyarrow()
+    out = []
+    for part in list_parts(uri):
+        with blobstore.storage_for(part).read_path(part) as path:
+            try:
+                if columns:
+                    check_columns(columns, pa.parquet.read_schema(path).names, part)
+                out.append(read(path))
+            except (pa.ArrowException, OSError) as e:
+                raise read_error(PARQUET, part, e) from e
+    return out
+
+
 class PandasParquetDecoder(DataFrameDecoder):
     def __init__(self) -> None:
         import pandas as pd
@@ -142,16 +157,7 @@ class PandasParquetDecoder(DataFrameDecoder):
     def _read(self, uri: str, columns: list[str] | None) -> Any:
         import pandas as pd
 
-        pa = _pyarrow()
-        frames = []
-        for part in list_parts(uri):
-            with blobstore.storage_for(part).read_path(part) as path:
-                try:
-                    if columns:
-                        check_columns(columns, pa.parquet.read_schema(path).names, part)
-                    frames.append(pd.read_parquet(path, columns=columns))
-                except (pa.ArrowException, OSError) as e:
-                    raise read_error(PARQUET, part, e) from e
+        frames = _read_parquet_parts(uri, columns, lambda path: pd.read_parquet(path, columns=columns))
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
@@ -248,15 +254,7 @@ class ArrowParquetDecoder(DataFrameDecoder):
 
     def _read(self, uri: str, columns: list[str] | None) -> Any:
         pa = _pyarrow()
-        tables = []
-        for part in list_parts(uri):
-            with blobstore.storage_for(part).read_path(part) as path:
-                try:
-                    if columns:
-                        check_columns(columns, pa.parquet.read_schema(path).names, part)
-                    tables.append(pa.parquet.read_table(path, columns=columns))
-                except (pa.ArrowException, OSError) as e:
-                    raise read_error(PARQUET, part, e) from e
+        tables = _read_parquet_parts(uri, columns, lambda path: pa.parquet.read_table(path, columns=columns))
         return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 
