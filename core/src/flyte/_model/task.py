@@ -73,6 +73,7 @@ class TaskTemplate:
     parent_env_name: str | None = None
     _identity_hash: str | None = field(default=None, init=False, repr=False, compare=False)
     _literal_interface: Any = field(default=None, init=False, repr=False, compare=False)
+    _literal_fields: Any = field(default=None, init=False, repr=False, compare=False)
     _cache_version: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

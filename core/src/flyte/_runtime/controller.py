@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flyte import errors
-from flyte._runtime import convert
+from flyte._runtime import convert, wire
 from flyte._runtime.blobstore import BlobStore, local_path
 from flyte._runtime.context import Frame
 from flyte._runtime.executor import InProcessExecutor
@@ -51,15 +51,25 @@ ABORT_POLL_SECONDS = 0.2
 
 _RUNNING = ActionPhase.RUNNING.value
 
+#: Reused outputs: Python values when they could be read directly, else literal messages.
+Reused = tuple[dict[str, Any] | None, dict[str, Any] | None]
+
 
 @dataclass(slots=True)
 class PreparedCall:
     """A task call whose inputs are bound, converted and hashed, ready to become an action."""
 
     task: TaskTemplate
-    literals: dict[str, Any]
+    #: Each input's literal bytes; the literal messages are built only when the task executes.
+    parts: dict[str, bytes]
     encoded: bytes
     inputs_hash: str
+    literals: dict[str, Any] | None = None
+
+    def input_literals(self) -> dict[str, Any]:
+        if self.literals is None:
+            self.literals = convert.parse_literals(self.parts)
+        return self.literals
 
 
 class ActionHandle:
@@ -123,9 +133,13 @@ class RunController:
     # ------------------------------------------------------------------ identity
     async def prepare(self, task: TaskTemplate, args: tuple, kwargs: dict[str, Any]) -> PreparedCall:
         bound = task.interface.bind(task.name, args, kwargs)
-        literals = await convert.inputs_to_literals(task, bound)
-        encoded = convert.encode_literals(literals)
-        return PreparedCall(task, literals, encoded, convert.inputs_hash(encoded))
+        parts = convert.task_fields(task)[0].encode(bound)
+        literals = None
+        if parts is None:
+            literals = await convert.inputs_to_literals(task, bound)
+            parts = convert.literal_bytes(literals)
+        encoded = wire.frame(parts)
+        return PreparedCall(task, parts, encoded, convert.inputs_hash(encoded), literals)
 
     def _identity(self, parent_path: str | None, name: str, body: str, inputs_hash: str, group: tuple[str, ...]):
         """(action id, path, creation order) of a call.
@@ -200,13 +214,15 @@ class RunController:
         )
         self._store_literals(record, call.encoded, "inputs")
         reused = self._reuse(call, record)
+        if reused is None and task.cache.serialize and self._cache_writes(task):
+            reused = await self._wait_for_twin(self._cache_key(call), record)
         if reused is not None:
-            return await self._reused_result(task, record, *reused)
+            values, literals = reused
+            self._journal_reused(record)
+            if values is None:
+                values = await convert.literals_to_python(task, literals, outputs=True)
+            return task.interface.join_outputs(values)
         cache_key = self._cache_key(call) if self._cache_writes(task) else None
-        if cache_key is not None and task.cache.serialize:
-            twin = await self._wait_for_twin(cache_key, call, record)
-            if twin is not None:
-                return await self._reused_result(task, record, twin, (convert.encode_literals(twin), None))
         custom = caller.custom_context if caller else self.base_context
         frame = Frame(run=self, action_id=action_id, task_name=task.name, custom_context=custom, path=path)
         if task.links:
@@ -283,7 +299,7 @@ class RunController:
                 frame.attempt = record.attempts - 1
                 attempt_started = time.time()
                 try:
-                    outputs = await self._attempt(task, frame, call.literals, timeout)
+                    outputs = await self._attempt(task, frame, call.input_literals(), timeout)
                 except Failure as failure:
                     self.journal.put_attempt(
                         AttemptRecord(
@@ -370,12 +386,13 @@ class RunController:
 
     # ------------------------------------------------------------------ traces
     def trace_begin(
-        self, caller: Frame, name: str, body: str, literals: dict[str, Any], interface: bytes
-    ) -> tuple[ActionRecord, Frame, dict[str, Any] | None]:
-        """Journal the start of a traced call; returns its record, its frame and replayed outputs (if any)."""
+        self, caller: Frame, name: str, body: str, inputs: dict[str, bytes], interface: bytes, outputs: wire.LiteralFields
+    ) -> tuple[ActionRecord, Frame, Reused | None]:
+        """Journal the start of a traced call (its inputs as literal bytes); returns its record, its
+        frame and, when the call is replayed, its outputs."""
         if self.closed:
             raise errors.ActionAbortedError(f"Run `{self.name}` has finished; trace `{name}` cannot start")
-        encoded = convert.encode_literals(literals)
+        encoded = wire.frame(inputs)
         group = caller.group_path
         action_id, path, seq = self._identity(caller.path, name, body, convert.inputs_hash(encoded), group)
         now = time.time()
@@ -395,17 +412,10 @@ class RunController:
             interface=interface,
         )
         self._store_literals(record, encoded, "inputs")
-        replayed = self.replay.get(action_id)
-        if replayed is not None and replayed[2] == "trace":
-            try:
-                outputs = self._load_outputs(replayed[0], replayed[1])
-            except Exception as e:
-                logger.warning("Cannot replay trace %s of run %s (%s); calling it again", action_id, self.resumed_from, e)
-            else:
-                record.replayed_from = f"{self.resumed_from}/{action_id}"
-                self._store_literals(record, convert.encode_literals(outputs), "outputs")
-                self._finish(record, ActionPhase.SUCCEEDED)
-                return record, caller, outputs
+        replayed = self._replayed(record, outputs)
+        if replayed is not None:
+            self._finish(record, ActionPhase.SUCCEEDED)
+            return record, caller, replayed
         self.journal.put_action(record)
         self._notify(record)
         frame = Frame(
@@ -421,11 +431,12 @@ class RunController:
         )
         return record, frame, None
 
-    def trace_end(self, record: ActionRecord, outputs: dict[str, Any] | None, error: BaseException | None) -> None:
-        """Journal the end of a traced call: its outputs (a checkpoint), or its error (never replayed)."""
+    def trace_end(self, record: ActionRecord, outputs: bytes | None, error: BaseException | None) -> None:
+        """Journal the end of a traced call: its outputs (literal map bytes, a checkpoint), or its
+        error (never replayed)."""
         if error is None:
             assert outputs is not None
-            self._store_literals(record, convert.encode_literals(outputs), "outputs")
+            self._store_literals(record, outputs, "outputs")
             self._finish(record, ActionPhase.SUCCEEDED)
         elif isinstance(error, (asyncio.CancelledError, GeneratorExit)):
             self._finish(record, ActionPhase.ABORTED, abort_reason="cancelled")
@@ -433,21 +444,14 @@ class RunController:
             self._finish(record, ActionPhase.FAILED, Failure.from_exception(error))
 
     # ------------------------------------------------------------------ replay and cache
-    def _reuse(self, call: PreparedCall, record: ActionRecord) -> tuple[dict[str, Any], tuple] | None:
-        """Output literals this call can reuse (from the resumed run, else the cache) and their
-        journaled form, or ``None``."""
-        replayed = self.replay.get(record.action_id)
-        if replayed is not None and replayed[2] == record.kind:
-            try:
-                outputs = self._load_outputs(replayed[0], replayed[1])
-            except Exception as e:
-                logger.warning(
-                    "Cannot replay action %s of run %s (%s); running it again", record.action_id, self.resumed_from, e
-                )
-            else:
-                record.replayed_from = f"{self.resumed_from}/{record.action_id}"
-                return outputs, replayed[:2]
+    def _reuse(self, call: PreparedCall, record: ActionRecord) -> Reused | None:
+        """Outputs this call can reuse, from the run it resumes or else from the cache, or ``None``.
+
+        The record takes the reused outputs' journaled bytes (never a re-encoding)."""
         task = call.task
+        reused = self._replayed(record, convert.task_fields(task)[1])
+        if reused is not None:
+            return reused
         if task.cache.behavior != "auto" or self.disable_cache or self.overwrite_cache:
             return None
         key = self._cache_key(call)
@@ -455,9 +459,7 @@ class RunController:
         if entry is None:
             return None
         try:
-            outputs = self._load_outputs(entry.outputs, entry.outputs_ref)
-            if set(outputs) != set(task.interface.outputs):
-                raise ValueError(f"it holds outputs {sorted(outputs)}, the task declares {sorted(task.interface.outputs)}")
+            reused = self._read_outputs(convert.task_fields(task)[1], entry.outputs, entry.outputs_ref)
         except Exception as e:
             logger.warning(
                 "Cache entry %s of task `%s` is corrupt (%s); it was removed and the task runs again", key, task.name, e
@@ -468,25 +470,46 @@ class RunController:
                 index.pop(key, None)
             return None
         record.cache_hit = 1
-        return outputs, (entry.outputs, entry.outputs_ref)
+        record.outputs, record.outputs_ref = entry.outputs, entry.outputs_ref
+        return reused
 
-    def _load_outputs(self, data: bytes | None, ref: str | None) -> dict[str, Any]:
+    def _replayed(self, record: ActionRecord, fields: wire.LiteralFields) -> Reused | None:
+        """The outputs of the same call in the run this one resumes, if it succeeded there."""
+        replayed = self.replay.get(record.action_id)
+        if replayed is None or replayed[2] != record.kind:
+            return None
+        try:
+            reused = self._read_outputs(fields, replayed[0], replayed[1])
+        except Exception as e:
+            logger.warning(
+                "Cannot replay %s %s of run %s (%s); running it again",
+                record.kind,
+                record.action_id,
+                self.resumed_from,
+                e,
+            )
+            return None
+        record.replayed_from = f"{self.resumed_from}/{record.action_id}"
+        record.outputs, record.outputs_ref = replayed[0], replayed[1]
+        return reused
+
+    def _read_outputs(self, fields: wire.LiteralFields, data: bytes | None, ref: str | None) -> Reused:
+        """Journaled outputs as Python values where ``fields`` reads them directly, else as literals."""
         if data is None:
-            if not ref:
-                return {}
-            data = local_path(ref).read_bytes()
-        return convert.decode_literals(data)
+            data = local_path(ref).read_bytes() if ref else b""
+        parts = convert.split_literals(data)
+        if parts.keys() != fields.types.keys():
+            raise ValueError(f"it holds outputs {sorted(parts)}, the task declares {sorted(fields.types)}")
+        values = fields.decode(parts)
+        if values is not None:
+            return values, None
+        return None, convert.parse_literals(parts)
 
-    async def _reused_result(
-        self, task: TaskTemplate, record: ActionRecord, outputs: dict[str, Any], source: tuple[bytes | None, str | None]
-    ) -> Any:
+    def _journal_reused(self, record: ActionRecord) -> None:
         record.phase = ActionPhase.SUCCEEDED.value
         record.started_at = record.ended_at = time.time()
-        record.outputs, record.outputs_ref = source  # the journaled bytes, not a re-encoding
         self.journal.put_action(record)
         self._notify(record)
-        values = await convert.literals_to_python(task, outputs, outputs=True)
-        return task.interface.join_outputs(values)
 
     def _cache_writes(self, task: TaskTemplate) -> bool:
         return task.cache.behavior in ("auto", "override") and not self.disable_cache
@@ -496,8 +519,8 @@ class RunController:
         ignored = task.cache.get_ignored_inputs()
         inputs_hash = call.inputs_hash
         if ignored:
-            kept = {k: v for k, v in call.literals.items() if k not in ignored}
-            inputs_hash = convert.inputs_hash(convert.encode_literals(kept))
+            kept = {k: v for k, v in call.parts.items() if k not in ignored}
+            inputs_hash = convert.inputs_hash(wire.frame(kept))
         return _digest(task.name, task.cache_version(), inputs_hash)
 
     def _cache_lookup(self, task: TaskTemplate, key: str) -> CacheEntry | None:
@@ -528,7 +551,7 @@ class RunController:
         if index is not None:
             index[key] = entry
 
-    async def _wait_for_twin(self, key: str, call: PreparedCall, record: ActionRecord) -> dict[str, Any] | None:
+    async def _wait_for_twin(self, key: str, record: ActionRecord) -> Reused | None:
         """With ``Cache(serialize=True)``: wait while an identical call computes, then reuse its result.
 
         Returns ``None`` when this call is the one to compute (it then owns the key until it ends).
@@ -545,7 +568,8 @@ class RunController:
             except Exception:
                 continue  # the computing call failed: compete to compute it ourselves
             record.cache_hit = 1
-            return outputs
+            self._store_literals(record, convert.encode_literals(outputs), "outputs")
+            return None, outputs
 
     def _release_twins(self, key: str, outputs: dict[str, Any] | None) -> None:
         if key not in self._owned_keys:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from flyteidl2.core import interface_pb2, literals_pb2
 
 from flyte import errors
+from flyte._runtime import wire
 from flyte.types import TypeEngine
 
 if TYPE_CHECKING:
@@ -26,6 +27,17 @@ def literal_types_interface(inputs: dict[str, Any], outputs: dict[str, Any]) -> 
     for name, t in outputs.items():
         iface.outputs.variables.add(key=name, value=interface_pb2.Variable(type=TypeEngine.to_literal_type(t)))
     return iface.SerializeToString()
+
+
+def task_fields(task: TaskTemplate) -> tuple[wire.LiteralFields, wire.LiteralFields]:
+    """The task's inputs and outputs as ``LiteralFields`` (computed once)."""
+    fields = task._literal_fields
+    if fields is None:
+        fields = task._literal_fields = (
+            wire.LiteralFields({k: v[0] for k, v in task.interface.inputs.items()}),
+            wire.LiteralFields(task.interface.outputs),
+        )
+    return fields
 
 
 def literal_interface(task: TaskTemplate) -> Any:
@@ -87,12 +99,24 @@ async def outputs_to_literals(task: TaskTemplate, value: Any) -> dict[str, Any]:
     return out
 
 
+def literal_bytes(literals: dict[str, Any]) -> dict[str, bytes]:
+    """Each literal's deterministic bytes."""
+    return {k: v.SerializeToString(deterministic=True) for k, v in literals.items()}
+
+
 def encode_literals(literals: dict[str, Any]) -> bytes:
     """Deterministic bytes of a literal map (for hashing and the journal)."""
-    lm = literals_pb2.LiteralMap()
-    for k, v in literals.items():
-        lm.literals[k].CopyFrom(v)
-    return lm.SerializeToString(deterministic=True)
+    return wire.frame(literal_bytes(literals))
+
+
+def split_literals(data: bytes) -> dict[str, bytes]:
+    """Each entry's literal bytes from literal map bytes; raises ``DecodeError`` on bytes that are not one."""
+    parts = wire.split(data)
+    return parts if parts is not None else literal_bytes(decode_literals(data))
+
+
+def parse_literals(parts: dict[str, bytes]) -> dict[str, Any]:
+    return {k: literals_pb2.Literal.FromString(v) for k, v in parts.items()}
 
 
 def decode_literals(data: bytes) -> dict[str, Any]:

@@ -32,6 +32,7 @@ class _Signature:
     def __init__(self, func: Any, generator: bool):
         from flyte._model.cache import function_fingerprint
         from flyte._runtime.convert import literal_types_interface
+        from flyte._runtime.wire import LiteralFields
 
         try:
             hints = typing.get_type_hints(func, include_extras=True)
@@ -50,6 +51,8 @@ class _Signature:
         self.name = func.__qualname__
         self.body = function_fingerprint(func)
         self.interface = literal_types_interface(self.inputs, {"o0": returns})
+        self.input_fields = LiteralFields(self.inputs)
+        self.output_fields = LiteralFields({"o0": returns})
 
     def bind(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -64,50 +67,70 @@ class _Signature:
         return flat
 
 
-async def _inputs(sig: _Signature, bound: dict[str, Any]) -> dict[str, Any]:
+async def _inputs(sig: _Signature, bound: dict[str, Any]) -> dict[str, bytes]:
+    """Each input's literal bytes."""
+    parts = sig.input_fields.encode(bound)
+    if parts is not None:
+        return parts
     from flyte.types import TypeEngine
 
-    out = {}
+    parts = {}
     for name, value in bound.items():
         try:
-            out[name] = await TypeEngine.to_literal(value, sig.inputs.get(name, Any))
+            literal = await TypeEngine.to_literal(value, sig.inputs.get(name, Any))
         except Exception as e:
             raise TypeError(f"traced function `{sig.name}`: input `{name}` cannot be recorded: {e}") from e
-    return out
+        parts[name] = literal.SerializeToString(deterministic=True)
+    return parts
 
 
-def _inputs_sync(sig: _Signature, bound: dict[str, Any]) -> dict[str, Any]:
+def _inputs_sync(sig: _Signature, bound: dict[str, Any]) -> dict[str, bytes]:
+    parts = sig.input_fields.encode(bound)
+    if parts is not None:
+        return parts
     from flyte.types import TypeEngine
 
-    out = {}
+    parts = {}
     for name, value in bound.items():
         try:
-            out[name] = TypeEngine.to_literal_sync(value, sig.inputs.get(name, Any))
+            literal = TypeEngine.to_literal_sync(value, sig.inputs.get(name, Any))
         except Exception as e:
             raise TypeError(f"traced function `{sig.name}`: input `{name}` cannot be recorded: {e}") from e
-    return out
+        parts[name] = literal.SerializeToString(deterministic=True)
+    return parts
 
 
 def _output_error(sig: _Signature, value: Any, e: Exception) -> TypeError:
     return TypeError(f"traced function `{sig.name}` returned {type(value).__name__} {value!r:.80}, which cannot be recorded: {e}")
 
 
-async def _outputs(sig: _Signature, value: Any) -> dict[str, Any]:
-    from flyte.types import TypeEngine
+async def _outputs(sig: _Signature, value: Any) -> bytes:
+    """The return value as literal map bytes."""
+    from flyte._runtime.wire import frame
 
-    try:
-        return {"o0": await TypeEngine.to_literal(value, sig.output)}
-    except Exception as e:
-        raise _output_error(sig, value, e) from e
+    parts = sig.output_fields.encode({"o0": value})
+    if parts is None:
+        from flyte.types import TypeEngine
+
+        try:
+            parts = {"o0": (await TypeEngine.to_literal(value, sig.output)).SerializeToString(deterministic=True)}
+        except Exception as e:
+            raise _output_error(sig, value, e) from e
+    return frame(parts)
 
 
-def _outputs_sync(sig: _Signature, value: Any) -> dict[str, Any]:
-    from flyte.types import TypeEngine
+def _outputs_sync(sig: _Signature, value: Any) -> bytes:
+    from flyte._runtime.wire import frame
 
-    try:
-        return {"o0": TypeEngine.to_literal_sync(value, sig.output)}
-    except Exception as e:
-        raise _output_error(sig, value, e) from e
+    parts = sig.output_fields.encode({"o0": value})
+    if parts is None:
+        from flyte.types import TypeEngine
+
+        try:
+            parts = {"o0": TypeEngine.to_literal_sync(value, sig.output).SerializeToString(deterministic=True)}
+        except Exception as e:
+            raise _output_error(sig, value, e) from e
+    return frame(parts)
 
 
 def trace(func: Any) -> Any:
@@ -130,9 +153,9 @@ def trace(func: Any) -> Any:
             sig_cache.append(_Signature(func, generator))
         return sig_cache[0]
 
-    def begin(frame: Frame, literals: dict[str, Any]):
+    def begin(frame: Frame, inputs: dict[str, bytes]):
         sig = signature()
-        return frame.run.trace_begin(frame, sig.name, sig.body, literals, sig.interface)
+        return frame.run.trace_begin(frame, sig.name, sig.body, inputs, sig.interface, sig.output_fields)
 
     if inspect.isasyncgenfunction(func):
 
@@ -255,13 +278,19 @@ def trace(func: Any) -> Any:
     return sync_wrapper
 
 
-async def _replayed(sig: _Signature, outputs: dict[str, Any]) -> Any:
+async def _replayed(sig: _Signature, reused: tuple[dict[str, Any] | None, dict[str, Any] | None]) -> Any:
+    values, literals = reused
+    if values is not None:
+        return values["o0"]
     from flyte.types import TypeEngine
 
-    return await TypeEngine.to_python_value(outputs["o0"], sig.output)
+    return await TypeEngine.to_python_value(literals["o0"], sig.output)  # type: ignore[index]
 
 
-def _replayed_sync(sig: _Signature, outputs: dict[str, Any]) -> Any:
+def _replayed_sync(sig: _Signature, reused: tuple[dict[str, Any] | None, dict[str, Any] | None]) -> Any:
+    values, literals = reused
+    if values is not None:
+        return values["o0"]
     from flyte.types import TypeEngine
 
-    return TypeEngine.to_python_value_sync(outputs["o0"], sig.output)
+    return TypeEngine.to_python_value_sync(literals["o0"], sig.output)  # type: ignore[index]

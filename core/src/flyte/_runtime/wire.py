@@ -1,0 +1,283 @@
+"""Literal maps as bytes, written and read without building protobuf messages where possible.
+
+The journal, identities and cache keys hold a call's inputs and outputs as the deterministic
+bytes of a ``LiteralMap``. Building messages for every call costs more than everything else a
+cache hit or a replay does, so this module writes the map framing around each literal's own
+bytes, and writes and reads whole literals for ``int``, ``float``, ``str`` and ``bool`` values
+that the built-in transformers handle. The bytes are exactly what protobuf's deterministic
+serialization produces (the tests compare them over many values), so a hash never depends on
+which path made it. Anything else goes through ``TypeEngine`` and the protobuf messages.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from typing import Any
+
+from flyte.types import TypeEngine
+
+_MASK64 = (1 << 64) - 1
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_SMALL = [bytes((i,)) for i in range(128)]
+_pack_double = struct.Struct("<d").pack
+_unpack_double = struct.Struct("<d").unpack_from
+
+
+def varint(n: int) -> bytes:
+    if n < 0x80:
+        return _SMALL[n]
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _read_varint(b: bytes, i: int) -> tuple[int, int]:
+    c = b[i]
+    if c < 0x80:
+        return c, i + 1
+    value, shift = 0, 0
+    while True:
+        c = b[i]
+        i += 1
+        value |= (c & 0x7F) << shift
+        if c < 0x80:
+            return value, i
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint longer than 10 bytes")
+
+
+# ------------------------------------------------------------------------------- map framing
+_PREFIXES: dict[str, bytes] = {}
+
+
+def _entry_prefix(name: str) -> bytes:
+    prefix = _PREFIXES.get(name)
+    if prefix is None:
+        key = name.encode()
+        prefix = b"\x0a" + varint(len(key)) + key + b"\x12"
+        if len(_PREFIXES) < 4096:
+            _PREFIXES[name] = prefix
+    return prefix
+
+
+def frame(parts: Mapping[str, bytes]) -> bytes:
+    """``LiteralMap`` bytes from each entry's serialized ``Literal`` (entries sorted by name)."""
+    if len(parts) == 1:
+        for name, value in parts.items():
+            entry = _entry_prefix(name) + varint(len(value)) + value
+            return b"\x0a" + varint(len(entry)) + entry
+    out = []
+    for name in sorted(parts):
+        value = parts[name]
+        entry = _entry_prefix(name) + varint(len(value)) + value
+        out.append(b"\x0a" + varint(len(entry)) + entry)
+    return b"".join(out)
+
+
+def split(data: bytes) -> dict[str, bytes] | None:
+    """Each entry's ``Literal`` bytes from ``LiteralMap`` bytes, or ``None`` when the bytes are not
+    plain framing (another writer's field order, unknown fields, damage): parse those with protobuf."""
+    parts: dict[str, bytes] = {}
+    n = len(data)
+    i = 0
+    try:
+        while i < n:
+            if data[i] != 0x0A:
+                return None
+            size, i = _read_varint(data, i + 1)
+            end = i + size
+            if end > n or data[i] != 0x0A:
+                return None
+            key_size, j = _read_varint(data, i + 1)
+            key_end = j + key_size
+            if key_end >= end or data[key_end] != 0x12:
+                return None
+            value_size, k = _read_varint(data, key_end + 1)
+            if k + value_size != end:
+                return None
+            parts[data[j:key_end].decode()] = data[k:end]
+            i = end
+    except (IndexError, ValueError):  # truncated, or a key that is not UTF-8
+        return None
+    return parts
+
+
+# --------------------------------------------------------------------------- scalar literals
+def _literal(primitive: bytes) -> bytes:
+    """A ``Literal`` holding only ``scalar.primitive``."""
+    scalar = b"\x0a" + varint(len(primitive)) + primitive
+    return b"\x0a" + varint(len(scalar)) + scalar
+
+
+def _int_literal(v: Any) -> bytes | None:
+    if type(v) is not int or not _INT64_MIN <= v <= _INT64_MAX:
+        return None
+    return _literal(b"\x08" + varint(v & _MASK64))
+
+
+def _float_literal(v: Any) -> bytes | None:
+    if type(v) is not float:
+        return None
+    return _literal(b"\x11" + _pack_double(v))
+
+
+def _str_literal(v: Any) -> bytes | None:
+    if type(v) is not str:
+        return None
+    try:
+        data = v.encode()
+    except UnicodeEncodeError:  # lone surrogates: let protobuf say what is wrong
+        return None
+    return _literal(b"\x1a" + varint(len(data)) + data)
+
+
+def _bool_literal(v: Any) -> bytes | None:
+    if v is True:
+        return _TRUE
+    if v is False:
+        return _FALSE
+    return None
+
+
+_TRUE = _literal(b"\x20\x01")
+_FALSE = _literal(b"\x20\x00")
+_MISSING = object()
+
+
+def _primitive(b: bytes) -> int:
+    """Where the primitive's one field starts, in a literal that holds only ``scalar.primitive``;
+    -1 for any other literal."""
+    n = len(b)
+    if n < 4 or b[0] != 0x0A:
+        return -1
+    size, i = _read_varint(b, 1)
+    if i + size != n or b[i] != 0x0A:
+        return -1
+    size, j = _read_varint(b, i + 1)
+    return j if j + size == n and j < n else -1
+
+
+def _int_value(b: bytes) -> Any:
+    j = _primitive(b)
+    if j < 0 or b[j] != 0x08:
+        return _MISSING
+    value, end = _read_varint(b, j + 1)
+    if end != len(b):
+        return _MISSING
+    return value - (1 << 64) if value > _INT64_MAX else value
+
+
+def _float_value(b: bytes) -> Any:
+    j = _primitive(b)
+    if j < 0 or b[j] != 0x11 or j + 9 != len(b):
+        return _MISSING
+    return _unpack_double(b, j + 1)[0]
+
+
+def _str_value(b: bytes) -> Any:
+    j = _primitive(b)
+    if j < 0 or b[j] != 0x1A:
+        return _MISSING
+    size, start = _read_varint(b, j + 1)
+    if start + size != len(b):
+        return _MISSING
+    try:
+        return b[start:].decode()
+    except UnicodeDecodeError:
+        return _MISSING
+
+
+def _bool_value(b: bytes) -> Any:
+    if b == _TRUE:
+        return True
+    if b == _FALSE:
+        return False
+    return _MISSING
+
+
+def _scalar_codecs() -> dict[type, tuple[Any, Any]]:
+    from flyte.types._builtins import BoolTransformer, FloatTransformer, IntTransformer, StrTransformer
+
+    return {
+        IntTransformer: (_int_literal, _int_value),
+        FloatTransformer: (_float_literal, _float_value),
+        StrTransformer: (_str_literal, _str_value),
+        BoolTransformer: (_bool_literal, _bool_value),
+    }
+
+
+_BY_TRANSFORMER: dict[type, tuple[Any, Any]] = {}
+_NONE = (None, None)
+
+
+def _codec_of(t: Any) -> tuple[Any, Any]:
+    """(encode, decode) for a type the built-in int/float/str/bool transformers handle, else ``_NONE``."""
+    if not _BY_TRANSFORMER:
+        _BY_TRANSFORMER.update(_scalar_codecs())
+    if t not in (int, float, str, bool):
+        return _NONE
+    entry = TypeEngine._entry(t)
+    return _BY_TRANSFORMER.get(type(entry.transformer), _NONE)
+
+
+class LiteralFields:
+    """Named values of declared types (a task's inputs, or its outputs) as literal bytes and back.
+
+    ``encode`` and ``decode`` return ``None`` whenever a value or a literal is not a plain scalar
+    of its declared type; the caller then converts through ``TypeEngine``, which also produces
+    the error message for a wrong value.
+    """
+
+    __slots__ = ("types", "_generation", "_encoders", "_decoders")
+
+    def __init__(self, types: Mapping[str, Any]):
+        self.types = dict(types)
+        self._generation = -1
+        self._encoders: dict[str, Any] = {}
+        self._decoders: dict[str, Any] = {}
+
+    def _compile(self) -> None:
+        # A type registration may replace a built-in transformer: follow the registry.
+        generation = TypeEngine._generation
+        codecs = {name: _codec_of(t) for name, t in self.types.items()}
+        self._encoders = {name: c[0] for name, c in codecs.items()}
+        self._decoders = {name: c[1] for name, c in codecs.items()}
+        self._generation = generation
+
+    def encode(self, values: Mapping[str, Any]) -> dict[str, bytes] | None:
+        if self._generation != TypeEngine._generation:
+            self._compile()
+        encoders = self._encoders
+        parts = {}
+        for name, value in values.items():
+            encoder = encoders.get(name)
+            if encoder is None:
+                return None
+            data = encoder(value)
+            if data is None:
+                return None
+            parts[name] = data
+        return parts
+
+    def decode(self, parts: Mapping[str, bytes]) -> dict[str, Any] | None:
+        if self._generation != TypeEngine._generation:
+            self._compile()
+        decoders = self._decoders
+        values = {}
+        for name, data in parts.items():
+            decoder = decoders.get(name)
+            if decoder is None:
+                return None
+            try:
+                value = decoder(data)
+            except (IndexError, ValueError):
+                return None
+            if value is _MISSING:
+                return None
+            values[name] = value
+        return values
