@@ -121,3 +121,20 @@ def test_a_registered_replacement_for_a_builtin_is_followed() -> None:
     finally:
         TypeEngine.register(original, override=True)
     assert fields.encode({"x": 2}) is not None
+
+
+def test_read_takes_the_short_path_and_the_long_one_alike() -> None:
+    for types, values in (
+        ({"o0": int}, {"o0": 7}),
+        ({"o0": str}, {"o0": "x" * 300}),  # sizes over one byte
+        ({"o0": int, "o1": str}, {"o0": -5, "o1": "é"}),
+        ({"o0": float}, {"o0": 2.5}),
+    ):
+        fields = wire.LiteralFields(types)
+        data = convert.encode_literals({k: TypeEngine.to_literal_sync(v, types[k]) for k, v in values.items()})
+        assert fields.read(data) == values
+    fields = wire.LiteralFields({"o0": int})
+    other = convert.encode_literals({"o1": TypeEngine.to_literal_sync(7, int)})
+    assert fields.read(other) is None  # another output name
+    assert fields.read(b"") is None
+    assert wire.LiteralFields({}).read(b"") == {}

@@ -61,6 +61,8 @@ class NativeInterface:
 
     def bind(self, task_name: str, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
         """Map a call's arguments onto input names, with defaults; errors name the task and inputs."""
+        if not kwargs and len(args) == len(self.inputs):
+            return dict(zip(self.inputs, args))
         names = list(self.inputs)
         if len(args) > len(names):
             raise TypeError(f"Task `{task_name}` takes {len(names)} inputs ({', '.join(names)}) but got {len(args)}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
 import json
 import logging
 import os
@@ -20,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from hashlib import sha256
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +49,10 @@ _inflight_lock = threading.Lock()
 ABORT_GRACE_SECONDS = 5.0
 ABORT_POLL_SECONDS = 0.2
 
+_ABSENT = object()
+_QUEUED = ActionPhase.QUEUED.value
 _RUNNING = ActionPhase.RUNNING.value
+_SUCCEEDED = ActionPhase.SUCCEEDED.value
 
 #: Reused outputs: Python values when they could be read directly, else literal messages.
 Reused = tuple[dict[str, Any] | None, dict[str, Any] | None]
@@ -65,6 +68,7 @@ class PreparedCall:
     encoded: bytes
     inputs_hash: str
     literals: dict[str, Any] | None = None
+    cache_key: str | None = None
 
     def input_literals(self) -> dict[str, Any]:
         if self.literals is None:
@@ -114,7 +118,9 @@ class RunController:
         self.version = "local"
         #: Succeeded actions of the run this one resumes, by action id: what a rerun replays.
         self.replay = journal.succeeded_actions(resumed_from) if resumed_from else {}
-        self._cache_index: dict[tuple[str, str], dict[str, CacheEntry] | None] = {}
+        #: Cached outputs by key (inline bytes, a blob reference, or None), per task version; ``None``
+        #: for a version with too many entries to hold (those are looked up one by one).
+        self._cache_index: dict[tuple[str, str], dict[str, bytes | str | None] | None] = {}
         self.start_time = datetime.now(timezone.utc)
         self.run_dir = home / "runs" / name
         self.blobs = BlobStore(home / "blobs")
@@ -161,10 +167,10 @@ class RunController:
         if parent_path is None:
             # The root's inputs name the root action but not its subtree: a rerun with other root
             # inputs still finds the children whose own calls are unchanged.
-            path = _digest("root", name)
-            return "a" + _digest(path, body, inputs_hash)[:15], path, seq
-        path = _digest(parent_path, name, inputs_hash, str(n), "/".join(group))
-        return "a" + _digest(path, body)[:15], path, seq
+            path = _digest(f"root\x1f{name}")
+            return "a" + _digest(f"{path}\x1f{body}\x1f{inputs_hash}")[:15], path, seq
+        path = _digest(f"{parent_path}\x1f{name}\x1f{inputs_hash}\x1f{n}\x1f{'/'.join(group)}")
+        return "a" + _digest(f"{path}\x1f{body}")[:15], path, seq
 
     # ------------------------------------------------------------------ submitting
     async def submit(self, task: TaskTemplate, caller: Frame | None, args: tuple, kwargs: dict[str, Any]) -> Any:
@@ -206,7 +212,7 @@ class RunController:
             short_name=task.short_name,
             kind="task",
             group_path=json.dumps(list(group)) if group else "[]",
-            phase=ActionPhase.QUEUED.value,
+            phase=_QUEUED,
             seq=seq,
             queued_at=now,
             interface=task.literal_interface()[0],
@@ -455,11 +461,11 @@ class RunController:
         if task.cache.behavior != "auto" or self.disable_cache or self.overwrite_cache:
             return None
         key = self._cache_key(call)
-        entry = self._cache_lookup(task, key)
-        if entry is None:
+        found = self._cache_lookup(task, key)
+        if found is None:
             return None
         try:
-            reused = self._read_outputs(convert.task_fields(task)[1], entry.outputs, entry.outputs_ref)
+            reused = self._read_outputs(convert.task_fields(task)[1], *found)
         except Exception as e:
             logger.warning(
                 "Cache entry %s of task `%s` is corrupt (%s); it was removed and the task runs again", key, task.name, e
@@ -470,7 +476,7 @@ class RunController:
                 index.pop(key, None)
             return None
         record.cache_hit = 1
-        record.outputs, record.outputs_ref = entry.outputs, entry.outputs_ref
+        record.outputs, record.outputs_ref = found
         return reused
 
     def _replayed(self, record: ActionRecord, fields: wire.LiteralFields) -> Reused | None:
@@ -497,16 +503,16 @@ class RunController:
         """Journaled outputs as Python values where ``fields`` reads them directly, else as literals."""
         if data is None:
             data = local_path(ref).read_bytes() if ref else b""
+        values = fields.read(data)
+        if values is not None:
+            return values, None
         parts = convert.split_literals(data)
         if parts.keys() != fields.types.keys():
             raise ValueError(f"it holds outputs {sorted(parts)}, the task declares {sorted(fields.types)}")
-        values = fields.decode(parts)
-        if values is not None:
-            return values, None
         return None, convert.parse_literals(parts)
 
     def _journal_reused(self, record: ActionRecord) -> None:
-        record.phase = ActionPhase.SUCCEEDED.value
+        record.phase = _SUCCEEDED
         record.started_at = record.ended_at = time.time()
         self.journal.put_action(record)
         self._notify(record)
@@ -515,25 +521,33 @@ class RunController:
         return task.cache.behavior in ("auto", "override") and not self.disable_cache
 
     def _cache_key(self, call: PreparedCall) -> str:
-        task = call.task
-        ignored = task.cache.get_ignored_inputs()
-        inputs_hash = call.inputs_hash
-        if ignored:
-            kept = {k: v for k, v in call.parts.items() if k not in ignored}
-            inputs_hash = convert.inputs_hash(wire.frame(kept))
-        return _digest(task.name, task.cache_version(), inputs_hash)
+        if call.cache_key is None:
+            task = call.task
+            ignored = task.cache.get_ignored_inputs()
+            inputs_hash = call.inputs_hash
+            if ignored:
+                kept = {k: v for k, v in call.parts.items() if k not in ignored}
+                inputs_hash = convert.inputs_hash(wire.frame(kept))
+            call.cache_key = _digest(f"{task.name}\x1f{task.cache_version()}\x1f{inputs_hash}")
+        return call.cache_key
 
-    def _cache_lookup(self, task: TaskTemplate, key: str) -> CacheEntry | None:
+    def _cache_lookup(self, task: TaskTemplate, key: str) -> tuple[bytes | None, str | None] | None:
+        """The (inline bytes, blob reference) of a cached result, or ``None``."""
         # Load a task version's entries at once when there are not too many: a fan-out of cache
         # hits then costs a dict lookup each instead of a query each.
         index_key = (task.name, task.cache_version())
-        if index_key not in self._cache_index:
-            self._cache_index[index_key] = self.journal.cache_for_task(task.name, index_key[1], CACHE_INDEX_LIMIT)
-        index = self._cache_index[index_key]
+        try:
+            index = self._cache_index[index_key]
+        except KeyError:
+            index = self._cache_index[index_key] = self.journal.cache_outputs(*index_key, CACHE_INDEX_LIMIT)
         if index is not None:
-            entry = index.get(key)
-            return entry if entry is not None else self.journal.get_cache(key) if self.journal._cache_pending else None
-        return self.journal.get_cache(key)
+            found = index.get(key, _ABSENT)
+            if found is not _ABSENT:
+                return (found, None) if found is None or isinstance(found, bytes) else (None, found)
+            if not self.journal._cache_pending:
+                return None
+        entry = self.journal.get_cache(key)
+        return (entry.outputs, entry.outputs_ref) if entry is not None else None
 
     def _cache_store(self, key: str, task: TaskTemplate, record: ActionRecord, outputs: dict[str, Any]) -> None:
         entry = CacheEntry(
@@ -549,7 +563,7 @@ class RunController:
         self.journal.put_cache(entry)
         index = self._cache_index.get((task.name, entry.version))
         if index is not None:
-            index[key] = entry
+            index[key] = entry.outputs if entry.outputs is not None else entry.outputs_ref
 
     async def _wait_for_twin(self, key: str, record: ActionRecord) -> Reused | None:
         """With ``Cache(serialize=True)``: wait while an identical call computes, then reuse its result.
@@ -655,8 +669,8 @@ class RunController:
         )
 
 
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+def _digest(text: str) -> str:
+    return sha256(text.encode()).hexdigest()
 
 
 def _config_json(task: TaskTemplate) -> str:

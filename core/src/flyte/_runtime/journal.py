@@ -521,16 +521,25 @@ class RunJournal:
         row = self._reader().execute(f"SELECT {', '.join(_CACHE_COLS)} FROM cache WHERE key = ?", (key,)).fetchone()
         return CacheEntry(*row) if row else None
 
-    def cache_for_task(self, task_name: str, version: str, limit: int) -> dict[str, CacheEntry] | None:
-        """All entries of one task version, or ``None`` when there are more than ``limit``."""
-        rows = self._reader().execute(
-            f"SELECT {', '.join(_CACHE_COLS)} FROM cache WHERE task_name = ? AND version = ? LIMIT ?",
-            (task_name, version, limit + 1),
-        ).fetchall()
+    def cache_outputs(self, task_name: str, version: str, limit: int) -> dict[str, bytes | str | None] | None:
+        """The outputs of one task version's entries by key: inline bytes, a blob reference (str),
+        or ``None`` for no outputs; ``None`` when there are more than ``limit`` entries."""
+        # Entries still pending now are either read below or committed before the query runs.
+        pending = list(self._cache_pending.items())
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT key, coalesce(outputs, outputs_ref) FROM cache WHERE task_name = ? AND version = ? LIMIT ?",
+                (task_name, version, limit + 1),
+            )
+            .fetchall()
+        )
         if len(rows) > limit:
             return None
-        found = {r[0]: CacheEntry(*r) for r in rows}
-        found.update({k: e for k, e in list(self._cache_pending.items()) if e.task_name == task_name and e.version == version})
+        found = dict(rows)
+        for key, e in pending:
+            if e.task_name == task_name and e.version == version:
+                found[key] = e.outputs if e.outputs is not None else e.outputs_ref
         return found
 
     def list_cache(self, task_name: str | None = None) -> list[CacheEntry]:

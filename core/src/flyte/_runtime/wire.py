@@ -87,17 +87,24 @@ def split(data: bytes) -> dict[str, bytes] | None:
     i = 0
     try:
         while i < n:
+            # entry: 0x0a <size> 0x0a <key size> <key> 0x12 <value size> <value>
             if data[i] != 0x0A:
                 return None
             size, i = _read_varint(data, i + 1)
             end = i + size
             if end > n or data[i] != 0x0A:
                 return None
-            key_size, j = _read_varint(data, i + 1)
+            key_size = data[i + 1]
+            j = i + 2
+            if key_size >= 0x80:
+                key_size, j = _read_varint(data, i + 1)
             key_end = j + key_size
             if key_end >= end or data[key_end] != 0x12:
                 return None
-            value_size, k = _read_varint(data, key_end + 1)
+            value_size = data[key_end + 1]
+            k = key_end + 2
+            if value_size >= 0x80:
+                value_size, k = _read_varint(data, key_end + 1)
             if k + value_size != end:
                 return None
             parts[data[j:key_end].decode()] = data[k:end]
@@ -114,16 +121,23 @@ def _literal(primitive: bytes) -> bytes:
     return b"\x0a" + varint(len(scalar)) + scalar
 
 
+# An int literal's bytes before its varint, by the varint's length (1 to 10 bytes).
+_INT_HEAD = [bytes((0x0A, n + 3, 0x0A, n + 1, 0x08)) for n in range(11)]
+# A float literal's bytes before its 8 little-endian bytes.
+_FLOAT_HEAD = b"\x0a\x0b\x0a\x09\x11"
+
+
 def _int_literal(v: Any) -> bytes | None:
     if type(v) is not int or not _INT64_MIN <= v <= _INT64_MAX:
         return None
-    return _literal(b"\x08" + varint(v & _MASK64))
+    data = varint(v & _MASK64)
+    return _INT_HEAD[len(data)] + data
 
 
 def _float_literal(v: Any) -> bytes | None:
     if type(v) is not float:
         return None
-    return _literal(b"\x11" + _pack_double(v))
+    return _FLOAT_HEAD + _pack_double(v)
 
 
 def _str_literal(v: Any) -> bytes | None:
@@ -163,20 +177,20 @@ def _primitive(b: bytes) -> int:
 
 
 def _int_value(b: bytes) -> Any:
-    j = _primitive(b)
-    if j < 0 or b[j] != 0x08:
+    n = len(b)
+    if n < 6 or n > 15 or b[:5] != _INT_HEAD[n - 5]:
         return _MISSING
-    value, end = _read_varint(b, j + 1)
-    if end != len(b):
+    value, end = _read_varint(b, 5)
+    if end != n:
         return _MISSING
     return value - (1 << 64) if value > _INT64_MAX else value
 
 
+
 def _float_value(b: bytes) -> Any:
-    j = _primitive(b)
-    if j < 0 or b[j] != 0x11 or j + 9 != len(b):
+    if len(b) != 13 or b[:5] != _FLOAT_HEAD:
         return _MISSING
-    return _unpack_double(b, j + 1)[0]
+    return _unpack_double(b, 5)[0]
 
 
 def _str_value(b: bytes) -> Any:
@@ -233,13 +247,15 @@ class LiteralFields:
     the error message for a wrong value.
     """
 
-    __slots__ = ("types", "_generation", "_encoders", "_decoders")
+    __slots__ = ("types", "_generation", "_encoders", "_decoders", "_single")
 
     def __init__(self, types: Mapping[str, Any]):
         self.types = dict(types)
         self._generation = -1
         self._encoders: dict[str, Any] = {}
         self._decoders: dict[str, Any] = {}
+        # With one field: its name, its map entry's bytes up to the literal, and its decoder.
+        self._single: tuple[str, bytes, Any] | None = None
 
     def _compile(self) -> None:
         # A type registration may replace a built-in transformer: follow the registry.
@@ -247,6 +263,11 @@ class LiteralFields:
         codecs = {name: _codec_of(t) for name, t in self.types.items()}
         self._encoders = {name: c[0] for name, c in codecs.items()}
         self._decoders = {name: c[1] for name, c in codecs.items()}
+        self._single = None
+        if len(codecs) == 1:
+            ((name, (_, decoder)),) = codecs.items()
+            if decoder is not None:
+                self._single = (name, _entry_prefix(name), decoder)
         self._generation = generation
 
     def encode(self, values: Mapping[str, Any]) -> dict[str, bytes] | None:
@@ -263,6 +284,27 @@ class LiteralFields:
                 return None
             parts[name] = data
         return parts
+
+    def read(self, data: bytes) -> dict[str, Any] | None:
+        """The values of literal map bytes that hold exactly these fields, when they can be read
+        directly (a shortcut for ``decode(split(data))``); ``None`` otherwise."""
+        if self._generation != TypeEngine._generation:
+            self._compile()
+        single = self._single
+        if single is not None:
+            # one entry: 0x0a <size> <prefix> <literal size> <literal>, all sizes one byte
+            name, prefix, decoder = single
+            n, start = len(data), len(prefix) + 3
+            if 2 < n < 0x80 and data[1] == n - 2 and data[2 : start - 1] == prefix and data[start - 1] == n - start:
+                try:
+                    value = decoder(data[start:])
+                except (IndexError, ValueError):
+                    return None
+                return None if value is _MISSING else {name: value}
+        parts = split(data)
+        if parts is None or parts.keys() != self.types.keys():
+            return None
+        return self.decode(parts)
 
     def decode(self, parts: Mapping[str, bytes]) -> dict[str, Any] | None:
         if self._generation != TypeEngine._generation:
