@@ -455,9 +455,10 @@ class RunController:
 
         The record takes the reused outputs' journaled bytes (never a re-encoding)."""
         task = call.task
-        reused = self._replayed(record, convert.task_fields(task)[1])
-        if reused is not None:
-            return reused
+        if self.replay:
+            reused = self._replayed(record, convert.task_fields(task)[1])
+            if reused is not None:
+                return reused
         if task.cache.behavior != "auto" or self.disable_cache or self.overwrite_cache:
             return None
         key = self._cache_key(call)
