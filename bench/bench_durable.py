@@ -9,6 +9,7 @@ Run: python bench/bench_durable.py [N]
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 import tempfile
@@ -74,6 +75,7 @@ async def traces(n: int) -> int:
 def best_of(label: str, fn, repeats: int = 5) -> float:
     best = float("inf")
     for _ in range(repeats):
+        gc.collect()  # every repeat starts with the same collector state
         fn()
         best = min(best, timing[label])
     return best
