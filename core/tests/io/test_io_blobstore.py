@@ -136,3 +136,19 @@ def test_local_read_path_of_missing_data(tmp_path):
     with pytest.raises(FileNotFoundError, match="No data at"), LocalStorage().read_path(str(tmp_path / "nope")):
         pass
     assert not Path(tmp_path / "nope").exists()
+
+
+def test_extension_helpers_say_where_data_is(monkeypatch, tmp_path):
+    from flyte.io.extend import local_path, protocol_of, storage_options
+
+    assert local_path(str(tmp_path / "a.parquet")) == tmp_path / "a.parquet"
+    assert local_path(f"file://{tmp_path}/a.parquet") == tmp_path / "a.parquet"
+    assert local_path("s3://bucket/a.parquet") is None
+    assert [protocol_of(u) for u in ("/x", "file:///x", "S3://b/x", "gs://b/x")] == ["file", "file", "s3", "gs"]
+    monkeypatch.delenv("FLYTE_BLOB_OPTIONS", raising=False)
+    assert storage_options() == {}
+    monkeypatch.setenv("FLYTE_BLOB_OPTIONS", '{"key": "k", "client_kwargs": {"endpoint_url": "http://127.0.0.1:9"}}')
+    assert storage_options() == {"key": "k", "client_kwargs": {"endpoint_url": "http://127.0.0.1:9"}}
+    monkeypatch.setenv("FLYTE_BLOB_OPTIONS", "[1]")
+    with pytest.raises(ValueError, match="FLYTE_BLOB_OPTIONS must be a JSON object"):
+        storage_options()

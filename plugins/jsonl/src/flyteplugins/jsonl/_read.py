@@ -32,6 +32,7 @@ import orjson
 import zstandard
 
 from flyte.io import File
+from flyte.io.extend import local_path
 from flyteplugins.jsonl._format import GZIP_MAGIC, ZSTD_MAGIC, LineErrors, logger
 from flyteplugins.jsonl._pipe import CLOSED, Pipe
 
@@ -57,12 +58,6 @@ class _Failure:
 
     def __init__(self, error: BaseException):
         self.error = error
-
-
-def _local_path(path: str) -> str | None:
-    if path.startswith("file://"):
-        return path[len("file://") :]
-    return None if "://" in path else path
 
 
 def _missing(path: str, error: OSError) -> FileNotFoundError:
@@ -99,7 +94,7 @@ class ReadAhead:
 
     def _start(self) -> None:
         self._started = True
-        self._local = all(_local_path(p) is not None for p in self._paths)
+        self._local = all(local_path(p) is not None for p in self._paths)
         if self._local or not self._paths:
             return
         self._lanes = max(1, min(len(self._paths), self._prefetch + 1))
@@ -125,7 +120,7 @@ class ReadAhead:
 
     def _open_local(self, k: int) -> IO[bytes]:
         path = self._paths[k]
-        local = _local_path(path)
+        local = local_path(path)
         assert local is not None
         try:
             fh = open(local, "rb", buffering=0)

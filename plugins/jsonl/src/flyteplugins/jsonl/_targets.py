@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from flyte.io import Dir, File
+from flyte.io.extend import local_path
 from flyteplugins.jsonl._format import is_jsonl_name, logger, natural_key, shard_index, shard_name
 
 
@@ -103,18 +104,9 @@ class FileTarget(Target):
             self.drop(cm)
 
 
-def local_dir(path: str) -> Path | None:
-    """The local directory behind `path`, or None when it is in an object store."""
-    if path.startswith("file://"):
-        return Path(path[len("file://") :])
-    if "://" in path:
-        return None
-    return Path(path)
-
-
 def existing_shard_indexes(dir_path: str) -> list[int]:
     """Indexes of the ``part-N`` shards in a directory (none if it does not exist yet)."""
-    local = local_dir(dir_path)
+    local = local_path(dir_path)
     if local is not None:
         try:
             names = [e.name for e in os.scandir(local)]
@@ -258,13 +250,13 @@ class RemoteShards(_SpooledShards):
 
 
 def shard_target(dir_path: str, extension: str) -> Target:
-    local = local_dir(dir_path)
+    local = local_path(dir_path)
     return LocalShards(dir_path, local, extension) if local is not None else RemoteShards(dir_path, extension)
 
 
 def readable_files(dir_path: str) -> list[str]:
     """The JSONL files directly in a directory, in reading order (digit runs compare as numbers)."""
-    local = local_dir(dir_path)
+    local = local_path(dir_path)
     prefix = dir_path.rstrip("/")
     if local is not None:
         try:

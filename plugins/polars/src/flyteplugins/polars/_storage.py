@@ -16,8 +16,11 @@ import logging
 import os
 from typing import Any
 
+from flyte.io.extend import local_path, protocol_of, storage_options
+
 logger = logging.getLogger("flyteplugins.polars")
 
+#: The variable ``storage_options()`` reads, named in messages.
 BLOB_OPTIONS_ENV = "FLYTE_BLOB_OPTIONS"
 
 #: URI schemes polars reads itself (lazily, with projection and predicate pushdown).
@@ -56,38 +59,16 @@ _TUNING = frozenset(
 _warned: set[str] = set()
 
 
-def protocol_of(uri: str) -> str:
-    """``file`` for paths and ``file://`` URIs, else the lower-case URI scheme."""
-    if "://" not in uri:
-        return "file"
-    return uri.split("://", 1)[0].lower() or "file"
-
-
 def polars_path(uri: str) -> str:
     """The path or URL polars opens for `uri` (a ``file://`` URI becomes a plain path)."""
-    if uri.startswith("file://"):
-        return uri[len("file://") :]
-    return uri
+    path = local_path(uri)
+    return uri if path is None else str(path)
 
 
 def reads_natively(uri: str) -> bool:
     """Whether polars can open `uri` itself (else the data must be downloaded first)."""
     protocol = protocol_of(uri)
     return protocol == "file" or protocol in NATIVE_SCHEMES
-
-
-def blob_options() -> dict[str, Any]:
-    """The fsspec options of the configured blob store (``FLYTE_BLOB_OPTIONS``), read now."""
-    raw = os.environ.get(BLOB_OPTIONS_ENV, "").strip()
-    if not raw:
-        return {}
-    try:
-        options = json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{BLOB_OPTIONS_ENV} must be a JSON object of fsspec options, got {raw!r}: {e}") from e
-    if not isinstance(options, dict):
-        raise ValueError(f"{BLOB_OPTIONS_ENV} must be a JSON object of fsspec options, got {raw!r}")
-    return options
 
 
 def scan_options(uri: str) -> dict[str, Any]:
@@ -99,7 +80,7 @@ def scan_options(uri: str) -> dict[str, Any]:
     protocol = protocol_of(uri)
     if protocol == "file":
         return {}
-    options = blob_options()
+    options = storage_options()
     if protocol in _S3:
         storage, unknown, profile = s3_options(options)
     elif protocol in _GCS:
