@@ -143,10 +143,7 @@ def _float_literal(v: Any) -> bytes | None:
 def _str_literal(v: Any) -> bytes | None:
     if type(v) is not str:
         return None
-    try:
-        data = v.encode()
-    except UnicodeEncodeError:  # lone surrogates: let protobuf say what is wrong
-        return None
+    data = v.encode()  # lone surrogates raise: the type engine then says what is wrong
     return _literal(b"\x1a" + varint(len(data)) + data)
 
 
@@ -160,7 +157,6 @@ def _bool_literal(v: Any) -> bytes | None:
 
 _TRUE = _literal(b"\x20\x01")
 _FALSE = _literal(b"\x20\x00")
-_MISSING = object()
 
 
 def _primitive(b: bytes) -> int:
@@ -179,31 +175,28 @@ def _primitive(b: bytes) -> int:
 def _int_value(b: bytes) -> Any:
     n = len(b)
     if n < 6 or n > 15 or b[:5] != _INT_HEAD[n - 5]:
-        return _MISSING
+        return None
     value, end = _read_varint(b, 5)
     if end != n:
-        return _MISSING
+        return None
     return value - (1 << 64) if value > _INT64_MAX else value
 
 
 
 def _float_value(b: bytes) -> Any:
     if len(b) != 13 or b[:5] != _FLOAT_HEAD:
-        return _MISSING
+        return None
     return _unpack_double(b, 5)[0]
 
 
 def _str_value(b: bytes) -> Any:
     j = _primitive(b)
     if j < 0 or b[j] != 0x1A:
-        return _MISSING
+        return None
     size, start = _read_varint(b, j + 1)
     if start + size != len(b):
-        return _MISSING
-    try:
-        return b[start:].decode()
-    except UnicodeDecodeError:
-        return _MISSING
+        return None
+    return b[start:].decode()
 
 
 def _bool_value(b: bytes) -> Any:
@@ -211,7 +204,7 @@ def _bool_value(b: bytes) -> Any:
         return True
     if b == _FALSE:
         return False
-    return _MISSING
+    return None
 
 
 def _scalar_codecs() -> dict[type, tuple[Any, Any]]:
@@ -258,7 +251,6 @@ class LiteralFields:
         self._single: tuple[str, bytes, Any] | None = None
 
     def _compile(self) -> None:
-        # A type registration may replace a built-in transformer: follow the registry.
         generation = TypeEngine._generation
         codecs = {name: _codec_of(t) for name, t in self.types.items()}
         self._encoders = {name: c[0] for name, c in codecs.items()}
@@ -270,27 +262,35 @@ class LiteralFields:
                 self._single = (name, _entry_prefix(name), decoder)
         self._generation = generation
 
-    def encode(self, values: Mapping[str, Any]) -> dict[str, bytes] | None:
+    def _current(self) -> LiteralFields:
+        # A type registration may replace a built-in transformer: follow the registry.
         if self._generation != TypeEngine._generation:
             self._compile()
-        encoders = self._encoders
-        parts = {}
-        for name, value in values.items():
-            encoder = encoders.get(name)
-            if encoder is None:
+        return self
+
+    @staticmethod
+    def _apply(table: dict[str, Any], items: Any) -> dict[str, Any] | None:
+        out = {}
+        for name, item in items:
+            convert = table.get(name)
+            if convert is None:
                 return None
-            data = encoder(value)
-            if data is None:
+            try:
+                result = convert(item)
+            except (IndexError, ValueError):  # damaged bytes, a string that is not UTF-8
                 return None
-            parts[name] = data
-        return parts
+            if result is None:
+                return None
+            out[name] = result
+        return out
+
+    def encode(self, values: Mapping[str, Any]) -> dict[str, bytes] | None:
+        return self._apply(self._current()._encoders, values.items())
 
     def read(self, data: bytes) -> dict[str, Any] | None:
         """The values of literal map bytes that hold exactly these fields, when they can be read
         directly (a shortcut for ``decode(split(data))``); ``None`` otherwise."""
-        if self._generation != TypeEngine._generation:
-            self._compile()
-        single = self._single
+        single = self._current()._single
         if single is not None:
             # one entry: 0x0a <size> <prefix> <literal size> <literal>, all sizes one byte
             name, prefix, decoder = single
@@ -300,26 +300,11 @@ class LiteralFields:
                     value = decoder(data[start:])
                 except (IndexError, ValueError):
                     return None
-                return None if value is _MISSING else {name: value}
+                return None if value is None else {name: value}
         parts = split(data)
         if parts is None or parts.keys() != self.types.keys():
             return None
         return self.decode(parts)
 
     def decode(self, parts: Mapping[str, bytes]) -> dict[str, Any] | None:
-        if self._generation != TypeEngine._generation:
-            self._compile()
-        decoders = self._decoders
-        values = {}
-        for name, data in parts.items():
-            decoder = decoders.get(name)
-            if decoder is None:
-                return None
-            try:
-                value = decoder(data)
-            except (IndexError, ValueError):
-                return None
-            if value is _MISSING:
-                return None
-            values[name] = value
-        return values
+        return self._apply(self._current()._decoders, parts.items())
