@@ -564,7 +564,7 @@ class RunController:
         self.journal.put_cache(entry)
         index = self._cache_index.get((task.name, entry.version))
         if index is not None:
-            index[key] = entry.outputs if entry.outputs is not None else entry.outputs_ref
+            index[key] = entry.stored_outputs
 
     async def _wait_for_twin(self, key: str, record: ActionRecord) -> Reused | None:
         """With ``Cache(serialize=True)``: wait while an identical call computes, then reuse its result.

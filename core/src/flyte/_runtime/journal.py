@@ -232,6 +232,11 @@ class CacheEntry:
     run_name: str
     action_id: str
 
+    @property
+    def stored_outputs(self) -> bytes | str | None:
+        """The outputs as ``cache_outputs`` gives them: the inline bytes, else the blob reference."""
+        return self.outputs if self.outputs is not None else self.outputs_ref
+
 
 @dataclass
 class LogRecord:
@@ -539,7 +544,7 @@ class RunJournal:
         found = dict(rows)
         for key, e in pending:
             if e.task_name == task_name and e.version == version:
-                found[key] = e.outputs if e.outputs is not None else e.outputs_ref
+                found[key] = e.stored_outputs
         return found
 
     def list_cache(self, task_name: str | None = None) -> list[CacheEntry]:

@@ -12,9 +12,12 @@ import collections.abc
 import functools
 import inspect
 import typing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flyte._runtime.context import Frame, current_frame
+
+if TYPE_CHECKING:
+    from flyte._runtime.wire import LiteralFields
 
 _GENERATOR_ORIGINS = {
     collections.abc.Generator,
@@ -67,70 +70,69 @@ class _Signature:
         return flat
 
 
-async def _inputs(sig: _Signature, bound: dict[str, Any]) -> dict[str, bytes]:
-    """Each input's literal bytes."""
-    parts = sig.input_fields.encode(bound)
+def _input_error(sig: _Signature, name: str, value: Any, e: Exception) -> TypeError:
+    return TypeError(f"traced function `{sig.name}`: input `{name}` cannot be recorded: {e}")
+
+
+def _output_error(sig: _Signature, name: str, value: Any, e: Exception) -> TypeError:
+    return TypeError(
+        f"traced function `{sig.name}` returned {type(value).__name__} {value!r:.80}, which cannot be recorded: {e}"
+    )
+
+
+async def _encode(sig: _Signature, fields: LiteralFields, values: dict[str, Any], error: Any) -> dict[str, bytes]:
+    """Each value's literal bytes: directly for plain scalars, else through ``TypeEngine``."""
+    parts = fields.encode(values)
     if parts is not None:
         return parts
     from flyte.types import TypeEngine
 
     parts = {}
-    for name, value in bound.items():
+    for name, value in values.items():
         try:
-            literal = await TypeEngine.to_literal(value, sig.inputs.get(name, Any))
+            literal = await TypeEngine.to_literal(value, fields.types.get(name, Any))
         except Exception as e:
-            raise TypeError(f"traced function `{sig.name}`: input `{name}` cannot be recorded: {e}") from e
+            raise error(sig, name, value, e) from e
         parts[name] = literal.SerializeToString(deterministic=True)
     return parts
+
+
+def _encode_sync(sig: _Signature, fields: LiteralFields, values: dict[str, Any], error: Any) -> dict[str, bytes]:
+    """Blocking twin of ``_encode``."""
+    parts = fields.encode(values)
+    if parts is not None:
+        return parts
+    from flyte.types import TypeEngine
+
+    parts = {}
+    for name, value in values.items():
+        try:
+            literal = TypeEngine.to_literal_sync(value, fields.types.get(name, Any))
+        except Exception as e:
+            raise error(sig, name, value, e) from e
+        parts[name] = literal.SerializeToString(deterministic=True)
+    return parts
+
+
+async def _inputs(sig: _Signature, bound: dict[str, Any]) -> dict[str, bytes]:
+    return await _encode(sig, sig.input_fields, bound, _input_error)
 
 
 def _inputs_sync(sig: _Signature, bound: dict[str, Any]) -> dict[str, bytes]:
-    parts = sig.input_fields.encode(bound)
-    if parts is not None:
-        return parts
-    from flyte.types import TypeEngine
-
-    parts = {}
-    for name, value in bound.items():
-        try:
-            literal = TypeEngine.to_literal_sync(value, sig.inputs.get(name, Any))
-        except Exception as e:
-            raise TypeError(f"traced function `{sig.name}`: input `{name}` cannot be recorded: {e}") from e
-        parts[name] = literal.SerializeToString(deterministic=True)
-    return parts
-
-
-def _output_error(sig: _Signature, value: Any, e: Exception) -> TypeError:
-    return TypeError(f"traced function `{sig.name}` returned {type(value).__name__} {value!r:.80}, which cannot be recorded: {e}")
+    return _encode_sync(sig, sig.input_fields, bound, _input_error)
 
 
 async def _outputs(sig: _Signature, value: Any) -> bytes:
     """The return value as literal map bytes."""
     from flyte._runtime.wire import frame
 
-    parts = sig.output_fields.encode({"o0": value})
-    if parts is None:
-        from flyte.types import TypeEngine
-
-        try:
-            parts = {"o0": (await TypeEngine.to_literal(value, sig.output)).SerializeToString(deterministic=True)}
-        except Exception as e:
-            raise _output_error(sig, value, e) from e
-    return frame(parts)
+    return frame(await _encode(sig, sig.output_fields, {"o0": value}, _output_error))
 
 
 def _outputs_sync(sig: _Signature, value: Any) -> bytes:
     from flyte._runtime.wire import frame
 
-    parts = sig.output_fields.encode({"o0": value})
-    if parts is None:
-        from flyte.types import TypeEngine
-
-        try:
-            parts = {"o0": TypeEngine.to_literal_sync(value, sig.output).SerializeToString(deterministic=True)}
-        except Exception as e:
-            raise _output_error(sig, value, e) from e
-    return frame(parts)
+    return frame(_encode_sync(sig, sig.output_fields, {"o0": value}, _output_error))
 
 
 def trace(func: Any) -> Any:
