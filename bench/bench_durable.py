@@ -1,6 +1,10 @@
 """Cost of reused work, side by side in one run: a trivial action executed normally, a cache hit,
 a replayed child action (rerun), and a replayed trace call.
 
+Children are called in the two ways task code calls them: gathered (``asyncio.gather``, the core
+fan-out benchmark) and awaited one by one. Each figure is the best of 5 repeats; the repeats of
+all figures are interleaved, so that a change in the machine's speed touches them alike.
+
 Targets: a cache hit or a replayed child at most half of a normally executed trivial action;
 a replayed trace at most 20 us.
 Run: python bench/bench_durable.py [N]
@@ -21,6 +25,8 @@ import flyte
 import flyte.errors
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+REPEATS = 5
+PATTERNS = ("gathered", "awaited")
 env = flyte.TaskEnvironment("bench-durable")
 timing: dict[str, float] = {}
 fail = {"on": True}
@@ -41,22 +47,31 @@ async def step(i: int) -> int:
     return i + 1
 
 
-@env.task
-async def fan(n: int, which: str) -> int:
-    task = plain if which == "plain" else cached
-    t0 = time.perf_counter()
-    total = sum(await asyncio.gather(*(task(i) for i in range(n))))
-    timing[which] = time.perf_counter() - t0
+async def call_all(task, n: int, pattern: str) -> int:
+    if pattern == "gathered":
+        return sum(await asyncio.gather(*(task(i) for i in range(n))))
+    total = 0
+    for i in range(n):
+        total += await task(i)
     return total
 
 
 @env.task
-async def fan_then_fail(n: int) -> int:
+async def fan(n: int, which: str, pattern: str) -> int:
+    task = plain if which == "executed" else cached
     t0 = time.perf_counter()
-    total = sum(await asyncio.gather(*(plain(i) for i in range(n))))
-    timing["children"] = time.perf_counter() - t0
+    total = await call_all(task, n, pattern)
+    timing[which, pattern] = time.perf_counter() - t0
+    return total
+
+
+@env.task
+async def fan_then_fail(n: int, pattern: str) -> int:
+    t0 = time.perf_counter()
+    total = await call_all(plain, n, pattern)
+    timing["replayed", pattern] = time.perf_counter() - t0
     if fail["on"]:
-        raise RuntimeError("fail after the fan-out, to be resumed")
+        raise RuntimeError("fail after the children, to be resumed")
     return total
 
 
@@ -66,47 +81,51 @@ async def traces(n: int) -> int:
     total = 0
     for i in range(n):
         total += await step(i)
-    timing["traces"] = time.perf_counter() - t0
+    timing["trace", ""] = time.perf_counter() - t0
     if fail["on"]:
         raise RuntimeError("fail after the traces, to be resumed")
     return total
 
 
-def best_of(label: str, fn, repeats: int = 5) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        gc.collect()  # every repeat starts with the same collector state
-        fn()
-        best = min(best, timing[label])
-    return best
+def failed_run(name: str, task, *args) -> None:
+    try:
+        flyte.with_runcontext(name=name).run(task, *args)
+    except flyte.errors.RuntimeUserError:
+        pass
 
 
 def main() -> None:
-    flyte.run(fan, 200, "plain")  # warm up
-    plain_s = best_of("plain", lambda: flyte.run(fan, N, "plain"))
-    flyte.run(fan, N, "cached")  # fill the cache
-    hit_s = best_of("cached", lambda: flyte.run(fan, N, "cached"))
-
-    fail["on"] = True
-    try:
-        flyte.with_runcontext(name="to-resume").run(fan_then_fail, N)
-    except flyte.errors.RuntimeUserError:
-        pass
-    try:
-        flyte.with_runcontext(name="traces-to-resume").run(traces, N)
-    except flyte.errors.RuntimeUserError:
-        pass
+    flyte.run(fan, 200, "executed", "gathered")  # warm up
+    for pattern in PATTERNS:
+        flyte.run(fan, N, "hit", pattern)  # fill the cache
+        failed_run(f"children-{pattern}", fan_then_fail, N, pattern)
+    failed_run("traces", traces, N)
     fail["on"] = False
-    # Each rerun resumes the same failed run, so each replays all N calls.
-    replay_s = best_of("children", lambda: flyte.rerun("to-resume", task=fan_then_fail))
-    trace_replay_s = best_of("traces", lambda: flyte.rerun("traces-to-resume", task=traces))
 
-    per = lambda s: s / N * 1e6  # noqa: E731
-    print(f"{N} calls each, per call:")
-    print(f"  trivial action executed : {per(plain_s):7.1f} us")
-    print(f"  cache hit               : {per(hit_s):7.1f} us  ({hit_s / plain_s:.2f}x of executed; target <= 0.5x)")
-    print(f"  replayed child (rerun)  : {per(replay_s):7.1f} us  ({replay_s / plain_s:.2f}x of executed; target <= 0.5x)")
-    print(f"  replayed trace (rerun)  : {per(trace_replay_s):7.1f} us  (target <= 20 us)")
+    measures = {("trace", ""): lambda: flyte.rerun("traces", task=traces)}
+    for pattern in PATTERNS:
+        measures["executed", pattern] = lambda p=pattern: flyte.run(fan, N, "executed", p)
+        measures["hit", pattern] = lambda p=pattern: flyte.run(fan, N, "hit", p)
+        # Each rerun resumes the same failed run, so each replays all N calls.
+        measures["replayed", pattern] = lambda p=pattern: flyte.rerun(f"children-{p}", task=fan_then_fail)
+    best = dict.fromkeys(measures, float("inf"))
+    for _ in range(REPEATS):
+        for key, measure in measures.items():
+            gc.collect()  # every measure starts with the same collector state
+            measure()
+            best[key] = min(best[key], timing[key])
+
+    us = {key: s / N * 1e6 for key, s in best.items()}
+    print(f"{N} calls each, per call (best of {REPEATS}):")
+    print(f"  {'':26}{'gathered':>22}{'awaited one by one':>24}")
+    for which, label in (("executed", "trivial action executed"), ("hit", "cache hit"), ("replayed", "replayed child (rerun)")):
+        cells = []
+        for pattern in PATTERNS:
+            ratio = "" if which == "executed" else f" ({us[which, pattern] / us['executed', pattern]:.2f}x)"
+            cells.append(f"{us[which, pattern]:.1f} us{ratio}")
+        print(f"  {label:26}{cells[0]:>22}{cells[1]:>24}")
+    print(f"  {'replayed trace (rerun)':26}{us['trace', '']:>19.1f} us")
+    print("Targets: a cache hit or a replayed child <= 0.5x of the executed action; a replayed trace <= 20 us")
 
 
 if __name__ == "__main__":

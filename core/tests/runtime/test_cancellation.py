@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 
@@ -8,6 +9,8 @@ import pytest
 
 import flyte
 import flyte.errors
+from flyte._runtime import controller
+from flyte._runtime.context import current_frame
 from flyte._runtime.journal import journal
 from flyte.models import ActionPhase
 from flyte.remote import Run
@@ -178,3 +181,95 @@ async def test_no_new_actions_after_root_returns():
     await asyncio.sleep(0.5)
     # The helper coroutine lived on the run's loop; it was either cancelled with the run or refused.
     assert all(isinstance(e, (flyte.errors.ActionAbortedError, asyncio.CancelledError)) for e in leaked)
+
+
+# --------------------------------------------------------------------------- children awaited directly
+# On Python 3.11+ a child awaited directly runs inside its caller's asyncio task (no task of its own).
+
+inline_env = flyte.TaskEnvironment(name="inline_children")
+mood: contextvars.ContextVar[str] = contextvars.ContextVar("mood", default="unset")
+
+
+@inline_env.task
+async def sets_mood(value: str) -> str:
+    seen = mood.get()
+    mood.set(value)
+    return seen
+
+
+@inline_env.task
+async def mood_parent() -> list[str]:
+    mood.set("parent")
+    seen_by_child = await sets_mood("child")
+    return [seen_by_child, mood.get()]
+
+
+def test_a_directly_awaited_child_keeps_its_context_variables_to_itself():
+    run = flyte.run(mood_parent)
+    # The child sees what its caller set, and what the child sets stays in the child.
+    assert run.outputs()[0] == ["parent", "parent"]
+
+
+@inline_env.task
+async def aborted_as_it_returns() -> int:
+    frame = current_frame.get()
+    # The abort lands from another thread while this body runs; the cancellation it schedules is
+    # delivered only after the body has returned, when the caller's task has moved on.
+    t = threading.Thread(target=frame.run.abort, args=(frame.action_id, "external"))
+    t.start()
+    t.join()
+    return 1
+
+
+@inline_env.task
+async def outlives_a_late_abort() -> str:
+    try:
+        await aborted_as_it_returns()
+    except flyte.errors.ActionAbortedError:
+        pass
+    else:
+        return "the child was not recorded aborted"
+    await asyncio.sleep(0.05)  # a cancellation meant for the finished child would land here
+    await asyncio.sleep(0.05)
+    return "the caller went on"
+
+
+def test_a_late_abort_of_a_directly_awaited_child_never_cancels_its_caller():
+    run = flyte.run(outlives_a_late_abort)
+    assert run.outputs()[0] == "the caller went on"
+    child = [a for a in run.actions() if a.task_name == "inline_children.aborted_as_it_returns"]
+    assert [a.phase for a in child] == [ActionPhase.ABORTED]
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["inline", "own-task"])
+def test_external_abort_of_a_directly_awaited_child_is_handled_by_its_caller(monkeypatch, inline):
+    # Both ways of running a directly awaited child (the caller's task on 3.11+, a task of its own
+    # on 3.10) turn an external abort into ActionAbortedError in the caller.
+    monkeypatch.setattr(controller, "_INLINE", inline)
+    name = f"abort-direct-{'inline' if inline else 'task'}"
+    outcome: dict = {}
+    t = threading.Thread(target=lambda: outcome.update(run=flyte.with_runcontext(name=name).run(direct_main, 20.0)))
+    t.start()
+    j = journal()
+    deadline = time.monotonic() + 5
+    victim = None
+    while time.monotonic() < deadline and victim is None:
+        time.sleep(0.05)
+        try:
+            victim = next((a for a in j.list_actions(name) if a.task_name.endswith(".long_sleeper")), None)
+        except Exception:
+            victim = None
+    assert victim is not None
+    j.request_abort(name, victim.action_id, "testing")
+    t.join(10)
+    assert outcome["run"].outputs()[0] == "handled"
+
+
+@abort_env.task
+async def direct_main(sleep_for: float) -> str:
+    try:
+        await long_sleeper(sleep_for)
+    except flyte.errors.ActionAbortedError:
+        await asyncio.sleep(0.01)  # the caller's task is not cancelled: it can still wait
+        return "handled"
+    return "not aborted"

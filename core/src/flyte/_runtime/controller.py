@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import json
 import logging
 import os
@@ -56,6 +57,9 @@ _SUCCEEDED = ActionPhase.SUCCEEDED.value
 
 #: Reused outputs: Python values when they could be read directly, else literal messages.
 Reused = tuple[dict[str, Any] | None, dict[str, Any] | None]
+#: Whether a cancellation can be taken back (``Task.uncancel``, Python 3.11+): then a child action
+#: awaited directly runs inside its caller's asyncio task instead of a task of its own.
+_INLINE = hasattr(asyncio.Task, "uncancel")
 
 
 @dataclass(slots=True)
@@ -79,13 +83,15 @@ class PreparedCall:
 class ActionHandle:
     """The live state of one running action."""
 
-    __slots__ = ("record", "task", "loop", "abort_reason")
+    __slots__ = ("record", "task", "loop", "abort_reason", "inline")
 
     def __init__(self, record: ActionRecord):
         self.record = record
+        #: The asyncio task the action runs in: its own, or its caller's when ``inline``.
         self.task: asyncio.Task | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.abort_reason: str | None = None
+        self.inline = False
 
 
 class RunController:
@@ -234,29 +240,33 @@ class RunController:
         if task.links:
             record.links = self._render_links(task, frame, parent_id)
         handle = ActionHandle(record)
-        loop = asyncio.get_running_loop()
-        handle.loop = loop
+        loop = handle.loop = asyncio.get_running_loop()
+        running = self._run_action(handle, call, frame, cache_key)
+        caller_task = None if own_task is not None or not _INLINE else asyncio.current_task()
         if own_task is not None:
             handle.task = own_task
-            self.live[action_id] = handle
-            awaitable = self._run_action(handle, call, frame, cache_key)
+            awaitable: Any = running
+        elif caller_task is not None:
+            # Awaited directly by its caller: run in the caller's task, sparing a task and a round
+            # trip through the event loop, in a context of its own as a task of its own would have.
+            # An abort cancels the caller's task while this action is live and is taken back below.
+            handle.task, handle.inline = caller_task, True
+            awaitable = _InOwnContext(running)
         else:
-            # The caller awaits us inside its own asyncio task: run the action in a task of its
-            # own, so that aborting the action never cancels the caller.
-            handle.task = awaitable = loop.create_task(
-                self._run_action(handle, call, frame, cache_key), name=f"flyte:{task.short_name}"
-            )
-            self.live[action_id] = handle
+            # The caller cannot take a cancellation back (Python 3.10): run the action in a task
+            # of its own, so that aborting the action never cancels the caller.
+            handle.task = awaitable = loop.create_task(running, name=f"flyte:{task.short_name}")
+        self.live[action_id] = handle
         try:
             output_literals = await awaitable
         except asyncio.CancelledError:
             if handle.abort_reason == "external":
-                if own_task is not None and hasattr(own_task, "uncancel"):
-                    own_task.uncancel()
+                if (own_task is not None or handle.inline) and _INLINE and handle.task.uncancel() > 0:
+                    raise  # the caller's task is being cancelled as well
                 raise errors.ActionAbortedError(
                     f"Action `{action_id}` ({task.short_name}) of run `{self.name}` was aborted externally"
                 ) from None
-            if own_task is None:
+            if own_task is None and not handle.inline:
                 handle.task.cancel()
             raise
         values = await convert.literals_to_python(task, output_literals, outputs=True)
@@ -605,8 +615,13 @@ class RunController:
         if handle is None or handle.task is None or handle.loop is None:
             return False
         handle.abort_reason = reason
-        handle.loop.call_soon_threadsafe(handle.task.cancel)
+        handle.loop.call_soon_threadsafe(self._cancel, handle)
         return True
+
+    def _cancel(self, handle: ActionHandle) -> None:
+        # An inline action shares its caller's task: cancel that only while the action still runs in it.
+        if not handle.inline or self.live.get(handle.record.action_id) is handle:
+            handle.task.cancel()
 
     def record_report(self, action_id: str, uri: str) -> None:
         """Name the report of a live action in the journal (readers find it while the task runs)."""
@@ -668,6 +683,34 @@ class RunController:
             source=source,
             resumed_from=self.resumed_from,
         )
+
+
+class _InOwnContext:
+    """Awaits a coroutine inside the awaiting task, but in a copy of the current context, as a task
+    of its own would run it: context variables it sets stay its own."""
+
+    __slots__ = ("coro", "context")
+
+    def __init__(self, coro: Any):
+        self.coro = coro
+        self.context = contextvars.copy_context()
+
+    def __await__(self):
+        run, coro = self.context.run, self.coro
+        step, value = coro.send, None
+        while True:
+            try:
+                yielded = run(step, value)
+            except StopIteration as done:
+                return done.value
+            try:
+                value = yield yielded
+                step = coro.send
+            except GeneratorExit:
+                run(coro.close)
+                raise
+            except BaseException as e:  # thrown in by the task: a cancellation, most often
+                step, value = coro.throw, e
 
 
 def _digest(text: str) -> str:
