@@ -240,7 +240,7 @@ class LiteralFields:
     the error message for a wrong value.
     """
 
-    __slots__ = ("types", "_generation", "_encoders", "_decoders", "_single")
+    __slots__ = ("types", "_generation", "_encoders", "_decoders", "_single", "_readable")
 
     def __init__(self, types: Mapping[str, Any]):
         self.types = dict(types)
@@ -249,6 +249,8 @@ class LiteralFields:
         self._decoders: dict[str, Any] = {}
         # With one field: its name, its map entry's bytes up to the literal, and its decoder.
         self._single: tuple[str, bytes, Any] | None = None
+        #: Whether every field has a direct decoder (else ``read`` never has to look at the bytes).
+        self._readable = False
 
     def _compile(self) -> None:
         generation = TypeEngine._generation
@@ -256,6 +258,7 @@ class LiteralFields:
         self._encoders = {name: c[0] for name, c in codecs.items()}
         self._decoders = {name: c[1] for name, c in codecs.items()}
         self._single = None
+        self._readable = all(decoder is not None for _, decoder in codecs.values())
         if len(codecs) == 1:
             ((name, (_, decoder)),) = codecs.items()
             if decoder is not None:
@@ -290,7 +293,9 @@ class LiteralFields:
     def read(self, data: bytes) -> dict[str, Any] | None:
         """The values of literal map bytes that hold exactly these fields, when they can be read
         directly (a shortcut for ``decode(split(data))``); ``None`` otherwise."""
-        single = self._current()._single
+        if not self._current()._readable:
+            return None
+        single = self._single
         if single is not None:
             # one entry: 0x0a <size> <prefix> <literal size> <literal>, all sizes one byte
             name, prefix, decoder = single
