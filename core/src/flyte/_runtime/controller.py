@@ -242,11 +242,10 @@ class RunController:
         handle = ActionHandle(record)
         loop = handle.loop = asyncio.get_running_loop()
         running = self._run_action(handle, call, frame, cache_key)
-        caller_task = None if own_task is not None or not _INLINE else asyncio.current_task()
         if own_task is not None:
             handle.task = own_task
             awaitable: Any = running
-        elif caller_task is not None:
+        elif _INLINE and (caller_task := asyncio.current_task()) is not None:
             # Awaited directly by its caller: run in the caller's task, sparing a task and a round
             # trip through the event loop, in a context of its own as a task of its own would have.
             # An abort cancels the caller's task while this action is live and is taken back below.
