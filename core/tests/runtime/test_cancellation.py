@@ -273,3 +273,38 @@ async def direct_main(sleep_for: float) -> str:
         await asyncio.sleep(0.01)  # the caller's task is not cancelled: it can still wait
         return "handled"
     return "not aborted"
+
+
+@inline_env.task
+async def own_timeout() -> str:
+    try:
+        async with asyncio.timeout(0.05):  # cancels the task it runs in, then takes that back
+            await asyncio.sleep(5)
+    except TimeoutError:
+        return "timed out inside the child"
+    return "not timed out"
+
+
+@inline_env.task(timeout=0.1)
+async def over_its_limit() -> str:
+    await asyncio.sleep(5)
+    return "finished"
+
+
+@inline_env.task
+async def times_out_children() -> list:
+    first = await own_timeout()
+    try:
+        await over_its_limit()
+        second = "no timeout"
+    except flyte.errors.TaskTimeoutError:
+        second = "task timeout"
+    third = await asyncio.wait_for(own_timeout(), 5)
+    await asyncio.sleep(0.01)  # nothing is left pending against the caller's task
+    return [first, second, third, asyncio.current_task().cancelling()]
+
+
+@pytest.mark.skipif(not hasattr(asyncio, "timeout"), reason="asyncio.timeout is new in Python 3.11")
+def test_timeouts_inside_and_around_directly_awaited_children_leave_the_caller_alone():
+    run = flyte.run(times_out_children)
+    assert run.outputs()[0] == ["timed out inside the child", "task timeout", "timed out inside the child", 0]
