@@ -147,6 +147,29 @@ class AsyncOpen:
         return await asyncio.to_thread(self._cm.__exit__, *exc)
 
 
+class BlobRef:
+    """What File and Dir share: a `path` in the blob store, with a name, a format label and a hash."""
+
+    path: str
+    name: str | None
+    format: str
+    hash: str | None
+
+    async def exists(self) -> bool:
+        """Whether anything is stored at `path`."""
+        return await asyncio.to_thread(self.exists_sync)
+
+    def exists_sync(self) -> bool:
+        return blobstore.storage_for(self.path).exists(self.path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "name": self.name, "format": self.format, "hash": self.hash}
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        return pydantic_schema(cls, lambda d: cls(**d))
+
+
 def pydantic_schema(cls: type, from_dict: Callable[[dict], Any]) -> Any:
     """A pydantic-core schema that accepts instances of ``cls`` (or their dict form) and dumps dicts."""
     from pydantic_core import core_schema

@@ -213,10 +213,8 @@ class DataFrame:
         if self._raw_df is not None and isinstance(self._raw_df, t):
             return self._raw_df
         sd = await self._stored()
-        decoder = DataFrameTransformerEngine.get_decoder(
-            t, blobstore.protocol_of(sd.uri), sd.metadata.structured_dataset_type.format
-        )
-        result = await decoder.decode(sd, self._read_metadata(sd))
+        decoder = _decoder_for(t, sd)
+        result = await decoder.decode(sd, _read_metadata(sd, self._requested_columns))
         if isinstance(result, AsyncIterator) or inspect.isasyncgen(result):
             raise TypeError(
                 f"Decoder {type(decoder).__name__} streams parts; read them with `async for part in df.iter()`"
@@ -234,10 +232,8 @@ class DataFrame:
     async def _iter_parts(self) -> AsyncIterator[Any]:
         t = self._target_type("iter")
         sd = await self._stored()
-        decoder = DataFrameTransformerEngine.get_decoder(
-            t, blobstore.protocol_of(sd.uri), sd.metadata.structured_dataset_type.format
-        )
-        async for part in decoder.iter_decode(sd, self._read_metadata(sd)):
+        decoder = _decoder_for(t, sd)
+        async for part in decoder.iter_decode(sd, _read_metadata(sd, self._requested_columns)):
             yield part
 
     def _target_type(self, method: str) -> type:
@@ -257,12 +253,6 @@ class DataFrame:
             self._literal_sd = lit.scalar.structured_dataset
             self._metadata = self._literal_sd.metadata
         return self._literal_sd
-
-    def _read_metadata(self, sd: StructuredDataset) -> StructuredDatasetMetadata:
-        sd_type = StructuredDatasetType(format=sd.metadata.structured_dataset_type.format)
-        if self._requested_columns:
-            sd_type.columns.extend(column_literals(self._requested_columns))
-        return StructuredDatasetMetadata(structured_dataset_type=sd_type)
 
     # --------------------------------------------------------------------------- conversions
 
@@ -333,17 +323,8 @@ def _normalize_protocol(protocol: str | None) -> str | None:
     return protocol.split("://", 1)[0].lower()
 
 
-class DataFrameEncoder(ABC):
-    """Writes one Python dataframe type in one storage format.
-
-    Subclass it, implement `encode`, and register an instance with
-    `DataFrameTransformerEngine.register`.
-
-    Args:
-        python_type: The dataframe class this encoder writes.
-        protocol: The storage protocol it writes to (``"s3"``, ``"file"``); None for every protocol.
-        supported_format: The format it writes (``"parquet"``); None or ``""`` for a generic one.
-    """
+class _DataFrameHandler:
+    """What encoders and decoders share: the (Python type, protocol, format) they are registered for."""
 
     def __init__(self, python_type: type, protocol: str | None = None, supported_format: str | None = None):
         self._python_type = python_type
@@ -362,6 +343,19 @@ class DataFrameEncoder(ABC):
     def supported_format(self) -> str:
         return self._supported_format
 
+
+class DataFrameEncoder(_DataFrameHandler, ABC):
+    """Writes one Python dataframe type in one storage format.
+
+    Subclass it, implement `encode`, and register an instance with
+    `DataFrameTransformerEngine.register`.
+
+    Args:
+        python_type: The dataframe class this encoder writes.
+        protocol: The storage protocol it writes to (``"s3"``, ``"file"``); None for every protocol.
+        supported_format: The format it writes (``"parquet"``); None or ``""`` for a generic one.
+    """
+
     @abstractmethod
     async def encode(self, dataframe: DataFrame, structured_dataset_type: StructuredDatasetType) -> StructuredDataset:
         """Write ``dataframe.val`` at ``dataframe.uri`` and describe what was written.
@@ -375,7 +369,7 @@ class DataFrameEncoder(ABC):
         """
 
 
-class DataFrameDecoder(ABC):
+class DataFrameDecoder(_DataFrameHandler, ABC):
     """Reads one storage format into one Python dataframe type.
 
     Args:
@@ -392,22 +386,8 @@ class DataFrameDecoder(ABC):
         supported_format: str | None = None,
         additional_protocols: list[str] | None = None,
     ):
-        self._python_type = python_type
-        self._protocol = _normalize_protocol(protocol)
-        self._supported_format = supported_format or GENERIC_FORMAT
+        super().__init__(python_type, protocol, supported_format)
         self._additional_protocols = [p for p in (_normalize_protocol(x) for x in additional_protocols or []) if p]
-
-    @property
-    def python_type(self) -> type:
-        return self._python_type
-
-    @property
-    def protocol(self) -> str | None:
-        return self._protocol
-
-    @property
-    def supported_format(self) -> str:
-        return self._supported_format
 
     @property
     def additional_protocols(self) -> list[str]:
@@ -459,6 +439,28 @@ def column_literals(columns: Mapping[str, Any]) -> list[types_pb2.StructuredData
         types_pb2.StructuredDatasetType.DatasetColumn(name=name, literal_type=TypeEngine.to_literal_type(t))
         for name, t in columns.items()
     ]
+
+
+def _dataset_type(fmt: str, columns: Mapping[str, Any] | None) -> StructuredDatasetType:
+    """The dataset type of format `fmt` listing `columns` (name -> Python type), if any."""
+    sd_type = StructuredDatasetType(format=fmt)
+    if columns:
+        sd_type.columns.extend(column_literals(columns))
+    return sd_type
+
+
+def _read_metadata(sd: StructuredDataset, columns: Mapping[str, Any] | None) -> StructuredDatasetMetadata:
+    """What a decoder is told when reading `sd`: its stored format, and the `columns` the reader asked for."""
+    return StructuredDatasetMetadata(
+        structured_dataset_type=_dataset_type(sd.metadata.structured_dataset_type.format, columns)
+    )
+
+
+def _decoder_for(df_type: type, sd: StructuredDataset) -> DataFrameDecoder:
+    """The decoder that reads the stored `sd` (its protocol and format) into `df_type`."""
+    return DataFrameTransformerEngine.get_decoder(
+        df_type, blobstore.protocol_of(sd.uri), sd.metadata.structured_dataset_type.format
+    )
 
 
 def requested_columns(metadata: StructuredDatasetMetadata | None) -> list[str] | None:
@@ -635,10 +637,7 @@ class DataFrameTransformerEngine(TypeTransformer[DataFrame]):
 
     def get_literal_type(self, t: Any) -> types_pb2.LiteralType:
         _, columns, fmt, _ = extract_cols_and_format(t)
-        sd_type = StructuredDatasetType(format=fmt)
-        if columns:
-            sd_type.columns.extend(column_literals(columns))
-        return types_pb2.LiteralType(structured_dataset_type=sd_type)
+        return types_pb2.LiteralType(structured_dataset_type=_dataset_type(fmt, columns))
 
     def assert_type(self, t: Any, v: Any) -> None:
         pass
@@ -697,9 +696,7 @@ class DataFrameTransformerEngine(TypeTransformer[DataFrame]):
         fmt = fmt or wrapper.format or self._default_format(df_type)
         uri = wrapper.uri or blobstore.data_uri()
         encoder = self.get_encoder(df_type, blobstore.protocol_of(uri), fmt)
-        sd_type = StructuredDatasetType(format=fmt)
-        if columns:
-            sd_type.columns.extend(column_literals(columns))
+        sd_type = _dataset_type(fmt, columns)
         if schema is not None:
             sd_type.external_schema_type = "arrow"
             sd_type.external_schema_bytes = schema.serialize().to_pybytes()
@@ -738,12 +735,8 @@ class DataFrameTransformerEngine(TypeTransformer[DataFrame]):
             out = base._from_sd(sd, lv.hash or None)
             out._requested_columns = columns
             return out
-        stored_fmt = sd.metadata.structured_dataset_type.format
-        decoder = self.get_decoder(base, blobstore.protocol_of(sd.uri), stored_fmt)
-        sd_type = StructuredDatasetType(format=stored_fmt)
-        if columns:
-            sd_type.columns.extend(column_literals(columns))
-        result = await decoder.decode(sd, StructuredDatasetMetadata(structured_dataset_type=sd_type))
+        decoder = _decoder_for(base, sd)
+        result = await decoder.decode(sd, _read_metadata(sd, columns))
         if inspect.isasyncgen(result):
             raise TypeTransformerFailedError(
                 f"Decoder {type(decoder).__name__} streams parts; declare the input as flyte.io.DataFrame and "

@@ -8,6 +8,10 @@ handlers, so ``import flyte`` never loads them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from abc import abstractmethod
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flyteidl2.core import types_pb2
@@ -108,81 +112,126 @@ def _described(uri: str, sd_type: StructuredDatasetType, schema: Any) -> Structu
     return StructuredDataset(uri=uri, metadata=StructuredDatasetMetadata(structured_dataset_type=out))
 
 
-# ------------------------------------------------------------------------------ pandas
+def _write_part(uri: str, fmt: str) -> contextlib.AbstractContextManager[Path]:
+    """A local path to write the single part of the dataframe stored at `uri`; stored when the block succeeds."""
+    target = part_uri(uri, fmt)
+    return blobstore.storage_for(target).write_path(target)
 
 
-class PandasParquetEncoder(DataFrameEncoder):
-    def __init__(self) -> None:
-        import pandas as pd
+def _read_parts(
+    uri: str,
+    fmt: str,
+    columns: list[str] | None,
+    column_names: Callable[[Path], list[str]],
+    read: Callable[[Path], Any],
+    errors: tuple[type[BaseException], ...],
+) -> list[Any]:
+    """``read(path)`` of every part of ``uri``, checking requested columns against ``column_names(path)``.
 
-        super().__init__(pd.DataFrame, None, PARQUET)
-
-    async def encode(self, dataframe: DataFrame, structured_dataset_type: StructuredDatasetType) -> StructuredDataset:
-        return await asyncio.to_thread(self._write, dataframe, structured_dataset_type)
-
-    def _write(self, dataframe: DataFrame, sd_type: StructuredDatasetType) -> StructuredDataset:
-        pa = _pyarrow()
-        assert dataframe.uri is not None
-        target = part_uri(dataframe.uri, PARQUET)
-        with blobstore.storage_for(target).write_path(target) as path:
-            dataframe.val.to_parquet(path)
-            schema = pa.parquet.read_schema(path)  # the footer only: cheap
-        return _described(dataframe.uri, sd_type, schema)
-
-
-def _read_parquet_parts(uri: str, columns: list[str] | None, read: Any) -> list[Any]:
-    """``read(path)`` of every parquet part of ``uri``, checking requested columns; errors name the part."""
-    pa = _pyarrow()
+    `errors` (what the reader raises for bad data) become a `read_error` that names the part.
+    """
     out = []
     for part in list_parts(uri):
         with blobstore.storage_for(part).read_path(part) as path:
             try:
                 if columns:
-                    check_columns(columns, pa.parquet.read_schema(path).names, part)
+                    check_columns(columns, column_names(path), part)
                 out.append(read(path))
-            except (pa.ArrowException, OSError) as e:
-                raise read_error(PARQUET, part, e) from e
+            except errors as e:
+                raise read_error(fmt, part, e) from e
     return out
 
 
-class PandasParquetDecoder(DataFrameDecoder):
+def _read_parquet_parts(uri: str, columns: list[str] | None, read: Callable[[Path], Any]) -> list[Any]:
+    """`_read_parts` for parquet: the column names come from each part's footer (cheap)."""
+    pa = _pyarrow()
+    return _read_parts(
+        uri, PARQUET, columns, lambda path: pa.parquet.read_schema(path).names, read, (pa.ArrowException, OSError)
+    )
+
+
+class _BlockingEncoder(DataFrameEncoder):
+    """Core's encoders: `_write` does the (blocking) work on a worker thread."""
+
+    async def encode(self, dataframe: DataFrame, structured_dataset_type: StructuredDatasetType) -> StructuredDataset:
+        assert dataframe.uri is not None  # the engine always picks a location
+        return await asyncio.to_thread(self._write, dataframe.val, dataframe.uri, structured_dataset_type)
+
+    @abstractmethod
+    def _write(self, frame: Any, uri: str, sd_type: StructuredDatasetType) -> StructuredDataset:
+        """Store `frame` at `uri` and describe it (see `DataFrameEncoder.encode`)."""
+
+
+class _BlockingDecoder(DataFrameDecoder):
+    """Core's decoders: `_read` does the (blocking) work on a worker thread."""
+
+    async def decode(self, flyte_value: StructuredDataset, current_task_metadata: StructuredDatasetMetadata) -> Any:
+        return await asyncio.to_thread(self._read, flyte_value.uri, requested_columns(current_task_metadata))
+
+    @abstractmethod
+    def _read(self, uri: str, columns: list[str] | None) -> Any:
+        """The data stored at `uri`, only `columns` when given (see `DataFrameDecoder.decode`)."""
+
+
+def _register(*handlers: DataFrameEncoder | DataFrameDecoder) -> None:
+    """Register core's handlers; parquet is the default format of each type."""
+    for h in handlers:
+        DataFrameTransformerEngine.register(h, default_format_for_type=h.supported_format == PARQUET)
+
+
+# ------------------------------------------------------------------------------ pandas
+
+
+class PandasParquetEncoder(_BlockingEncoder):
     def __init__(self) -> None:
         import pandas as pd
 
         super().__init__(pd.DataFrame, None, PARQUET)
 
-    async def decode(self, flyte_value: StructuredDataset, current_task_metadata: StructuredDatasetMetadata) -> Any:
-        return await asyncio.to_thread(self._read, flyte_value.uri, requested_columns(current_task_metadata))
+    def _write(self, frame: Any, uri: str, sd_type: StructuredDatasetType) -> StructuredDataset:
+        pa = _pyarrow()
+        with _write_part(uri, PARQUET) as path:
+            frame.to_parquet(path)
+            schema = pa.parquet.read_schema(path)  # the footer only: cheap
+        return _described(uri, sd_type, schema)
+
+
+def _pandas_concat(frames: list[Any]) -> Any:
+    """One pandas frame from the frames read from the parts."""
+    import pandas as pd
+
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+class PandasParquetDecoder(_BlockingDecoder):
+    def __init__(self) -> None:
+        import pandas as pd
+
+        super().__init__(pd.DataFrame, None, PARQUET)
 
     def _read(self, uri: str, columns: list[str] | None) -> Any:
         import pandas as pd
 
-        frames = _read_parquet_parts(uri, columns, lambda path: pd.read_parquet(path, columns=columns))
-        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        return _pandas_concat(_read_parquet_parts(uri, columns, lambda path: pd.read_parquet(path, columns=columns)))
 
 
-class PandasCsvEncoder(DataFrameEncoder):
+class PandasCsvEncoder(_BlockingEncoder):
     def __init__(self) -> None:
         import pandas as pd
 
         super().__init__(pd.DataFrame, None, CSV)
 
-    async def encode(self, dataframe: DataFrame, structured_dataset_type: StructuredDatasetType) -> StructuredDataset:
-        return await asyncio.to_thread(self._write, dataframe, structured_dataset_type)
-
-    def _write(self, dataframe: DataFrame, sd_type: StructuredDatasetType) -> StructuredDataset:
-        assert dataframe.uri is not None
-        target = part_uri(dataframe.uri, CSV)
-        with blobstore.storage_for(target).write_path(target) as path:
-            dataframe.val.to_csv(path, index=False)
+    def _write(self, frame: Any, uri: str, sd_type: StructuredDatasetType) -> StructuredDataset:
+        with _write_part(uri, CSV) as path:
+            frame.to_csv(path, index=False)
         out = StructuredDatasetType()
         out.CopyFrom(sd_type)
         if not out.columns:
             out.columns.extend(
                 types_pb2.StructuredDatasetType.DatasetColumn(name=str(name), literal_type=_pandas_literal_type(dtype))
-                for name, dtype in dataframe.val.dtypes.items()
+                for name, dtype in frame.dtypes.items()
             )
-        return StructuredDataset(uri=dataframe.uri, metadata=StructuredDatasetMetadata(structured_dataset_type=out))
+        return StructuredDataset(uri=uri, metadata=StructuredDatasetMetadata(structured_dataset_type=out))
 
 
 def _pandas_literal_type(dtype: Any) -> types_pb2.LiteralType:
@@ -192,65 +241,51 @@ def _pandas_literal_type(dtype: Any) -> types_pb2.LiteralType:
     return types_pb2.LiteralType(simple=simple)
 
 
-class PandasCsvDecoder(DataFrameDecoder):
+class PandasCsvDecoder(_BlockingDecoder):
     def __init__(self) -> None:
         import pandas as pd
 
         super().__init__(pd.DataFrame, None, CSV)
 
-    async def decode(self, flyte_value: StructuredDataset, current_task_metadata: StructuredDatasetMetadata) -> Any:
-        return await asyncio.to_thread(self._read, flyte_value.uri, requested_columns(current_task_metadata))
-
     def _read(self, uri: str, columns: list[str] | None) -> Any:
         import pandas as pd
 
-        frames = []
-        for part in list_parts(uri):
-            with blobstore.storage_for(part).read_path(part) as path:
-                try:
-                    if columns:
-                        check_columns(columns, list(pd.read_csv(path, nrows=0).columns), part)
-                    frames.append(pd.read_csv(path, usecols=columns))
-                except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-                    raise read_error(CSV, part, e) from e
-        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        frames = _read_parts(
+            uri,
+            CSV,
+            columns,
+            lambda path: list(pd.read_csv(path, nrows=0).columns),
+            lambda path: pd.read_csv(path, usecols=columns),
+            (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError),
+        )
+        return _pandas_concat(frames)
 
 
 def register_pandas() -> None:
-    for h in (PandasParquetEncoder(), PandasParquetDecoder(), PandasCsvEncoder(), PandasCsvDecoder()):
-        DataFrameTransformerEngine.register(h, default_format_for_type=h.supported_format == PARQUET)
+    _register(PandasParquetEncoder(), PandasParquetDecoder(), PandasCsvEncoder(), PandasCsvDecoder())
 
 
 # ------------------------------------------------------------------------------ pyarrow
 
 
-class ArrowParquetEncoder(DataFrameEncoder):
+class ArrowParquetEncoder(_BlockingEncoder):
     def __init__(self) -> None:
         import pyarrow as pa
 
         super().__init__(pa.Table, None, PARQUET)
 
-    async def encode(self, dataframe: DataFrame, structured_dataset_type: StructuredDatasetType) -> StructuredDataset:
-        return await asyncio.to_thread(self._write, dataframe, structured_dataset_type)
-
-    def _write(self, dataframe: DataFrame, sd_type: StructuredDatasetType) -> StructuredDataset:
+    def _write(self, frame: Any, uri: str, sd_type: StructuredDatasetType) -> StructuredDataset:
         pa = _pyarrow()
-        assert dataframe.uri is not None
-        target = part_uri(dataframe.uri, PARQUET)
-        table = dataframe.val
-        with blobstore.storage_for(target).write_path(target) as path:
-            pa.parquet.write_table(table, path)
-        return _described(dataframe.uri, sd_type, table.schema)
+        with _write_part(uri, PARQUET) as path:
+            pa.parquet.write_table(frame, path)
+        return _described(uri, sd_type, frame.schema)
 
 
-class ArrowParquetDecoder(DataFrameDecoder):
+class ArrowParquetDecoder(_BlockingDecoder):
     def __init__(self) -> None:
         import pyarrow as pa
 
         super().__init__(pa.Table, None, PARQUET)
-
-    async def decode(self, flyte_value: StructuredDataset, current_task_metadata: StructuredDatasetMetadata) -> Any:
-        return await asyncio.to_thread(self._read, flyte_value.uri, requested_columns(current_task_metadata))
 
     def _read(self, uri: str, columns: list[str] | None) -> Any:
         pa = _pyarrow()
@@ -259,8 +294,7 @@ class ArrowParquetDecoder(DataFrameDecoder):
 
 
 def register_pyarrow() -> None:
-    for h in (ArrowParquetEncoder(), ArrowParquetDecoder()):
-        DataFrameTransformerEngine.register(h, default_format_for_type=True)
+    _register(ArrowParquetEncoder(), ArrowParquetDecoder())
 
 
 # ------------------------------------------------------------------------------ dask
@@ -270,7 +304,7 @@ def _dask_options(uri: str) -> dict[str, Any]:
     return blobstore.storage_options() if blobstore.protocol_of(uri) != "file" else {}
 
 
-class DaskParquetEncoder(DataFrameEncoder):
+class DaskParquetEncoder(_BlockingEncoder):
     """Writes one parquet part per dask partition into the dataframe's directory."""
 
     def __init__(self) -> None:
@@ -278,27 +312,20 @@ class DaskParquetEncoder(DataFrameEncoder):
 
         super().__init__(dd.DataFrame, None, PARQUET)
 
-    async def encode(self, dataframe: DataFrame, structured_dataset_type: StructuredDatasetType) -> StructuredDataset:
-        return await asyncio.to_thread(self._write, dataframe, structured_dataset_type)
-
-    def _write(self, dataframe: DataFrame, sd_type: StructuredDatasetType) -> StructuredDataset:
+    def _write(self, frame: Any, uri: str, sd_type: StructuredDatasetType) -> StructuredDataset:
         pa = _pyarrow()
-        assert dataframe.uri is not None
-        with blobstore.storage_for(dataframe.uri).write_dir_path(dataframe.uri) as staging:
-            dataframe.val.to_parquet(str(staging), write_index=False, write_metadata_file=False)
+        with blobstore.storage_for(uri).write_dir_path(uri) as staging:
+            frame.to_parquet(str(staging), write_index=False, write_metadata_file=False)
             parts = sorted(p for p in staging.iterdir() if p.suffix == ".parquet")
             schema = pa.parquet.read_schema(parts[0]) if parts else None
-        return _described(dataframe.uri, sd_type, schema)
+        return _described(uri, sd_type, schema)
 
 
-class DaskParquetDecoder(DataFrameDecoder):
+class DaskParquetDecoder(_BlockingDecoder):
     def __init__(self) -> None:
         import dask.dataframe as dd
 
         super().__init__(dd.DataFrame, None, PARQUET)
-
-    async def decode(self, flyte_value: StructuredDataset, current_task_metadata: StructuredDatasetMetadata) -> Any:
-        return await asyncio.to_thread(self._read, flyte_value.uri, requested_columns(current_task_metadata))
 
     def _read(self, uri: str, columns: list[str] | None) -> Any:
         import dask.dataframe as dd
@@ -311,5 +338,4 @@ class DaskParquetDecoder(DataFrameDecoder):
 
 
 def register_dask() -> None:
-    for h in (DaskParquetEncoder(), DaskParquetDecoder()):
-        DataFrameTransformerEngine.register(h, default_format_for_type=True)
+    _register(DaskParquetEncoder(), DaskParquetDecoder())

@@ -8,12 +8,12 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from flyteidl2.core import types_pb2
 
 from flyte._runtime import blobstore
-from flyte.io._common import existing_dir, pydantic_schema
+from flyte.io._common import BlobRef, existing_dir
 from flyte.io._file import BlobTransformer, File
 from flyte.types import TypeEngine
 
@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class Dir(Generic[T]):
+class Dir(BlobRef, Generic[T]):
     """A directory in the blob store (local or remote), passed between tasks by reference.
 
     Its files move only when they are opened or the directory is downloaded. Every I/O method is
@@ -142,12 +142,6 @@ class Dir(Generic[T]):
         store = blobstore.storage_for(uri)
         return File(path=uri, format=self.format) if store.exists(uri) and not store.is_dir(uri) else None
 
-    async def exists(self) -> bool:
-        return await asyncio.to_thread(self.exists_sync)
-
-    def exists_sync(self) -> bool:
-        return blobstore.storage_for(self.path).exists(self.path)
-
     async def download(self, local_path: str | Path | None = None) -> str:
         """Copy the whole directory to `local_path` (a new temporary directory by default).
 
@@ -171,15 +165,6 @@ class Dir(Generic[T]):
             raise FileNotFoundError(f"Dir {self.path} does not exist; was it uploaded?")
         store.get_dir(self.path, target)
         return str(target)
-
-    # --------------------------------------------------------------------------- conversions
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "name": self.name, "format": self.format, "hash": self.hash}
-
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
-        return pydantic_schema(cls, lambda d: cls(**d))
 
 
 class DirTransformer(BlobTransformer):

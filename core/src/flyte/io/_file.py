@@ -15,12 +15,12 @@ from flyteidl2.core import literals_pb2, types_pb2
 from flyte._runtime import blobstore
 from flyte.io._common import (
     AsyncOpen,
+    BlobRef,
     HashMethod,
     digest_of,
     existing_file,
     new_hasher,
     open_uri,
-    pydantic_schema,
 )
 from flyte.types import TypeEngine, TypeTransformer, TypeTransformerFailedError
 
@@ -34,7 +34,7 @@ NAME_KEY = "flyte.io.name"
 
 
 @dataclass
-class File(Generic[T]):
+class File(BlobRef, Generic[T]):
     """A file in the blob store (local or remote), passed between tasks by reference.
 
     The data moves only when the file is opened or downloaded. Create one with `from_local`
@@ -153,13 +153,6 @@ class File(Generic[T]):
         """Blocking twin of `open`: ``with file.open_sync("rb") as fh: ...``."""
         return open_uri(self.path, mode, encoding)
 
-    async def exists(self) -> bool:
-        """Whether data is at `path`."""
-        return await asyncio.to_thread(self.exists_sync)
-
-    def exists_sync(self) -> bool:
-        return blobstore.storage_for(self.path).exists(self.path)
-
     async def download(self, local_path: str | Path | None = None) -> str:
         """Copy the file to `local_path` (a new temporary directory by default); return the local path.
 
@@ -180,15 +173,6 @@ class File(Generic[T]):
             raise FileNotFoundError(f"File {self.path} has no data to download; was it written?")
         store.get_file(self.path, target)
         return str(target)
-
-    # --------------------------------------------------------------------------- conversions
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "name": self.name, "format": self.format, "hash": self.hash}
-
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
-        return pydantic_schema(cls, lambda d: cls(**d))
 
 
 def format_of(t: Any) -> str:
