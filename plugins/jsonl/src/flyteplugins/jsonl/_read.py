@@ -92,8 +92,9 @@ class ReadAhead:
         self._pipes: list[Pipe] = []
         self._progress = threading.Condition()
 
-    def _start(self) -> None:
+    def _start(self, paths: list[str]) -> None:
         self._started = True
+        self._paths = paths
         self._local = all(local_path(p) is not None for p in self._paths)
         if self._local or not self._paths:
             return
@@ -183,40 +184,30 @@ class ReadAhead:
         self._ready.extend(self._decoder.feed(item))
         return True
 
+    def _wants_block(self) -> bool:
+        """No chunk is ready, and a file is left to read (once started)."""
+        return not self._ready and not self._closed and self._index < len(self._paths)
+
     def get(self) -> Chunk | None:
-        ready = self._ready
-        while not ready:
-            if self._closed:
-                return None
-            if not self._started:
-                if self._list is not None:
-                    self._paths = self._list()
-                self._start()
-            if self._index >= len(self._paths):
-                return None
+        if not self._started and not self._closed:
+            self._start(self._list() if self._list is not None else self._paths)
+        while self._wants_block():
             item = self._read_local() if self._local else self._pipes[self._index % self._lanes].get()
-            if not self._take(item) and not ready:
-                return None
-        return ready.popleft()
+            if not self._take(item):
+                break
+        return self._ready.popleft() if self._ready else None
 
     async def aget(self) -> Chunk | None:
-        ready = self._ready
-        while not ready:
-            if self._closed:
-                return None
-            if not self._started:
-                if self._list is not None:
-                    self._paths = await asyncio.to_thread(self._list)
-                self._start()
-            if self._index >= len(self._paths):
-                return None
+        if not self._started and not self._closed:
+            self._start(await asyncio.to_thread(self._list) if self._list is not None else self._paths)
+        while self._wants_block():
             if self._local:
                 item = self._read_local()
             else:
                 item = await self._pipes[self._index % self._lanes].aget()
-            if not self._take(item) and not ready:
-                return None
-        return ready.popleft()
+            if not self._take(item):
+                break
+        return self._ready.popleft() if self._ready else None
 
     def close(self) -> None:
         with self._progress:

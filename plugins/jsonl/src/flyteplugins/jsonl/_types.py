@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -42,6 +42,27 @@ def _prefetch(prefetch: Any) -> int:
     if isinstance(prefetch, int) and prefetch >= 0:
         return prefetch
     raise ValueError(f"prefetch must be True, False or a number of files to read ahead (>= 0), got {prefetch!r}")
+
+
+def _batches_args(
+    paths: list[str] | Callable[[], list[str]], batch_size: int, on_error: OnError, prefetch: bool | int = True
+) -> tuple[ReadAhead, LineErrors, int]:
+    """The arguments of `batches_sync` and `batches_async`, from a reader's (checked here)."""
+    size = check_positive("batch_size", batch_size)
+    return ReadAhead(paths, RECORD_BLOCK, _prefetch(prefetch)), LineErrors(on_error), size
+
+
+def _arrow_args(
+    paths: list[str] | Callable[[], list[str]],
+    batch_size: int,
+    on_error: OnError,
+    schema: Any,
+    prefetch: bool | int = True,
+) -> tuple[ReadAhead, ArrowChunks, int]:
+    """The arguments of `arrow_batches_sync` and `arrow_batches_async`, from a reader's (checked here)."""
+    size = check_positive("batch_size", batch_size)
+    converter = ArrowChunks(LineErrors(on_error), check_schema(schema))
+    return ReadAhead(paths, ARROW_BLOCK, _prefetch(prefetch)), converter, size
 
 
 @dataclass
@@ -109,13 +130,11 @@ class JsonlFile(File):
 
     def iter_batches(self, batch_size: int = 1000, on_error: OnError = "raise") -> AsyncIterator[list[Any]]:
         """The records in lists of `batch_size` (the last may be shorter)."""
-        size = check_positive("batch_size", batch_size)
-        return batches_async(ReadAhead([self.path]), LineErrors(on_error), size)
+        return batches_async(*_batches_args([self.path], batch_size, on_error))
 
     def iter_batches_sync(self, batch_size: int = 1000, on_error: OnError = "raise") -> Iterator[list[Any]]:
         """Blocking twin of `iter_batches`."""
-        size = check_positive("batch_size", batch_size)
-        return batches_sync(ReadAhead([self.path]), LineErrors(on_error), size)
+        return batches_sync(*_batches_args([self.path], batch_size, on_error))
 
     def iter_arrow_batches(
         self, batch_size: int = 65_536, on_error: OnError = "raise", schema: Any = None
@@ -126,17 +145,13 @@ class JsonlFile(File):
         one given, or the one Arrow infers from the first rows (a field that first appears
         later is an error that asks for `schema`). With a given schema other fields are ignored.
         """
-        size = check_positive("batch_size", batch_size)
-        converter = ArrowChunks(LineErrors(on_error), check_schema(schema))
-        return arrow_batches_async(ReadAhead([self.path], ARROW_BLOCK), converter, size)
+        return arrow_batches_async(*_arrow_args([self.path], batch_size, on_error, schema))
 
     def iter_arrow_batches_sync(
         self, batch_size: int = 65_536, on_error: OnError = "raise", schema: Any = None
     ) -> Iterator[Any]:
         """Blocking twin of `iter_arrow_batches`."""
-        size = check_positive("batch_size", batch_size)
-        converter = ArrowChunks(LineErrors(on_error), check_schema(schema))
-        return arrow_batches_sync(ReadAhead([self.path], ARROW_BLOCK), converter, size)
+        return arrow_batches_sync(*_arrow_args([self.path], batch_size, on_error, schema))
 
 
 @dataclass
@@ -259,17 +274,13 @@ class JsonlDir(Dir):
         self, batch_size: int = 1000, on_error: OnError = "raise", prefetch: bool | int = True
     ) -> AsyncIterator[list[Any]]:
         """The records in lists of `batch_size` (the last may be shorter); batches span files."""
-        size = check_positive("batch_size", batch_size)
-        source = ReadAhead(self._jsonl_paths, RECORD_BLOCK, _prefetch(prefetch))
-        return batches_async(source, LineErrors(on_error), size)
+        return batches_async(*_batches_args(self._jsonl_paths, batch_size, on_error, prefetch))
 
     def iter_batches_sync(
         self, batch_size: int = 1000, on_error: OnError = "raise", prefetch: bool | int = True
     ) -> Iterator[list[Any]]:
         """Blocking twin of `iter_batches`."""
-        size = check_positive("batch_size", batch_size)
-        source = ReadAhead(self._jsonl_paths, RECORD_BLOCK, _prefetch(prefetch))
-        return batches_sync(source, LineErrors(on_error), size)
+        return batches_sync(*_batches_args(self._jsonl_paths, batch_size, on_error, prefetch))
 
     def iter_arrow_batches(
         self,
@@ -282,10 +293,7 @@ class JsonlDir(Dir):
 
         As `JsonlFile.iter_arrow_batches`; every file is held to the same schema.
         """
-        size = check_positive("batch_size", batch_size)
-        converter = ArrowChunks(LineErrors(on_error), check_schema(schema))
-        source = ReadAhead(self._jsonl_paths, ARROW_BLOCK, _prefetch(prefetch))
-        return arrow_batches_async(source, converter, size)
+        return arrow_batches_async(*_arrow_args(self._jsonl_paths, batch_size, on_error, schema, prefetch))
 
     def iter_arrow_batches_sync(
         self,
@@ -295,7 +303,4 @@ class JsonlDir(Dir):
         prefetch: bool | int = True,
     ) -> Iterator[Any]:
         """Blocking twin of `iter_arrow_batches`."""
-        size = check_positive("batch_size", batch_size)
-        converter = ArrowChunks(LineErrors(on_error), check_schema(schema))
-        source = ReadAhead(self._jsonl_paths, ARROW_BLOCK, _prefetch(prefetch))
-        return arrow_batches_sync(source, converter, size)
+        return arrow_batches_sync(*_arrow_args(self._jsonl_paths, batch_size, on_error, schema, prefetch))
