@@ -13,6 +13,8 @@ import nox
 ROOT = Path(__file__).parent
 PLUGINS = sorted(p.parent.name for p in (ROOT / "plugins").glob("*/pyproject.toml"))
 TEST_TOOLS = ["pytest>=8", "pytest-asyncio>=0.26"]
+#: The fixtures the suites share (S3 on loopback, headless Chromium); a test-only package.
+FIXTURES = ["-e", "tests/packages/flyte_fixtures"]
 
 nox.options.sessions = ["lint", "tests_core", "tests_plugin", "tests_cross"]
 nox.options.reuse_existing_virtualenvs = True
@@ -32,7 +34,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def tests_core(session: nox.Session) -> None:
-    session.install("-e", "core[dataframe,s3]", *TEST_TOOLS, "pydantic>=2", "anyio>=4", "aioresult>=1.0",
+    session.install("-e", "core[dataframe,s3]", *TEST_TOOLS, *FIXTURES, "pydantic>=2", "anyio>=4", "aioresult>=1.0",
                     "nest_asyncio>=1.6", "moto[server]", "boto3", "dask[dataframe]")
     session.run("pytest", "-q", "core/tests", *session.posargs, env={"FLYTE_STRICT_PLUGINS": "1"})
 
@@ -43,7 +45,7 @@ def tests_plugin(session: nox.Session, plugin: str) -> None:
     if plugin == "none":
         session.skip("no plugins yet")
     # Each plugin declares what its tests need beyond pytest as its `test` extra.
-    session.install("-e", "core", "-e", f"plugins/{plugin}[test]", *TEST_TOOLS)
+    session.install("-e", "core", "-e", f"plugins/{plugin}[test]", *TEST_TOOLS, *FIXTURES)
     session.run("pytest", "-q", f"plugins/{plugin}/tests", *session.posargs, env={"FLYTE_STRICT_PLUGINS": "1"})
 
 

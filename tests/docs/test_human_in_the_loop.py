@@ -44,17 +44,6 @@ PAGES_CURL = """curl -X POST https://<hitl-app-endpoint>/submit/json \\
     "data_type": "bool"
   }'"""
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
 def program(flyte_home) -> Iterator[list[subprocess.Popen[str]]]:
@@ -158,20 +147,6 @@ def test_main_pauses_until_answered_with_the_pages_curl(program):
     assert name == run.name and url == run.url
     assert APPROVED in outputs
     assert flyte.remote.Run.get(name).outputs() == APPROVED
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium driven by Playwright (scripts/setup.sh installs both)."""
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `bash scripts/setup.sh` (it installs Debian's chromium)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.mark.subprocess

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from flyte_fixtures import browser_page
 
 import flyte
 from flyte._runtime.blobstore import local_path
@@ -21,40 +22,12 @@ from flyte.models import ActionPhase
 from ._support import EXAMPLES_DIR, actions_named, explain, run_file
 from .examples import reports_globe, reports_simple, reports_streaming
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium driven by Playwright (scripts/setup.sh installs both)."""
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `bash scripts/setup.sh` (it installs Debian's chromium)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context()
-    page = context.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    yield page
-    context.close()
+    with browser_page(browser, script_errors=errors) as page:
+        yield page
     assert errors == [], f"scripts in the report failed: {errors}"
 
 

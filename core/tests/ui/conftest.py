@@ -8,19 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from flyte_fixtures import browser_page, headless_chromium
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / ".artifacts" / "ui"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -39,30 +30,19 @@ def ui(flyte_home):
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium driven by Playwright (scripts/setup.sh installs both)."""
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `bash scripts/setup.sh` (it installs Debian's chromium)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture
 def page(browser):
     """A fresh browser page; scripts that fail on it fail the test."""
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=15_000)  # how long assertions wait for the page (a loaded machine is slow)
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    yield page
-    context.close()
+    # 15 s: how long actions and assertions wait for the page (a loaded machine is slow)
+    with browser_page(
+        browser, viewport={"width": 1440, "height": 900}, timeout_ms=15_000, script_errors=errors
+    ) as page:
+        yield page
     assert errors == [], f"scripts on the page failed: {errors}"
 
 

@@ -14,20 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from flyte_fixtures import browser_page, headless_chromium
 from hitl_support import app_processes
 
 import flyteplugins.hitl as hitl
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -75,20 +65,11 @@ def client(app) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium driven by Playwright (scripts/setup.sh installs both)."""
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `bash scripts/setup.sh` (it installs Debian's chromium)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context()
-    page = context.new_page()
-    yield page
-    context.close()
+    with browser_page(browser) as page:
+        yield page

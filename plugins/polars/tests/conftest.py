@@ -12,9 +12,6 @@ when moto, boto3 or s3fs is not installed.
 from __future__ import annotations
 
 import http.client
-import json
-import logging
-import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from flyte_fixtures import StoreUnderTest, moto_s3_server, s3_test_bucket
 
 # Headers that belong to one connection, not to the request (RFC 9110 7.6.1), and Expect,
 # which the proxy answers itself.
@@ -184,35 +182,10 @@ def _handler_for(proxy: CountingProxy) -> type[BaseHTTPRequestHandler]:
 
 
 @dataclass
-class Store:
-    """The store a test runs against, with ways to check where data landed."""
+class Store(StoreUnderTest):
+    """The store a test runs against, with ways to check where data landed (`StoreUnderTest`)."""
 
-    kind: str
-    home: Path
-    bucket: str | None = None
-    client: Any = None
     proxy: CountingProxy | None = None
-
-    @property
-    def remote(self) -> bool:
-        return self.kind == "s3"
-
-    def keys(self) -> list[str]:
-        """Object keys in the bucket (S3), or offloaded data files under FLYTE_HOME (local)."""
-        if self.remote:
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
-            return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
-        return sorted(str(p) for p in self.local_data_files())
-
-    def local_data_files(self) -> list[Path]:
-        """Files under FLYTE_HOME other than the journal and the run pages."""
-        if not self.home.exists():
-            return []
-        return [
-            p
-            for p in self.home.rglob("*")
-            if p.is_file() and not p.name.startswith("runs.db") and p.suffix != ".html" and "sha256" not in p.parts
-        ]
 
     def assert_in_store(self, uri: str) -> None:
         """The data at `uri` is in this store: in the bucket and not on local disk for S3."""
@@ -238,19 +211,8 @@ class Store:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    pytest.importorskip("moto", reason="the S3 tests need moto's server: pip install 'moto[server]'")
-    pytest.importorskip("s3fs", reason="the S3 tests need s3fs: pip install s3fs")
-    pytest.importorskip("boto3", reason="the S3 tests need boto3: pip install boto3")
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_s3_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")
@@ -270,23 +232,16 @@ TEST_SECRET = "polars-test-secret"
 @pytest.fixture
 def s3_store(flyte_home: Path, counting_proxy: CountingProxy, monkeypatch: pytest.MonkeyPatch) -> Store:
     """A fresh bucket behind the counting proxy, configured as Flyte's blob store."""
-    import boto3
-
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": TEST_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": TEST_SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-        monkeypatch.delenv(name, raising=False)
-    bucket = f"polars-test-{secrets.token_hex(4)}"
-    client = boto3.client("s3", endpoint_url=counting_proxy.upstream)
-    client.create_bucket(Bucket=bucket)
-    monkeypatch.setenv("FLYTE_BLOB_URI", f"s3://{bucket}/data")
-    monkeypatch.setenv("FLYTE_BLOB_OPTIONS", json.dumps({"endpoint_url": counting_proxy.url}))
+    bucket = s3_test_bucket(
+        monkeypatch,
+        counting_proxy.upstream,  # created directly on moto; Flyte and polars go through the proxy
+        name_prefix="polars-test",
+        blob_endpoint=counting_proxy.url,
+        access_key_id=TEST_KEY_ID,
+        secret_access_key=TEST_SECRET,
+    )
     counting_proxy.reset()
-    return Store("s3", flyte_home, bucket=bucket, client=client, proxy=counting_proxy)
+    return Store("s3", flyte_home, bucket=bucket.name, client=bucket.client, proxy=counting_proxy)
 
 
 @pytest.fixture(params=["local", "s3"])
