@@ -75,6 +75,7 @@ class TaskTemplate:
     _literal_interface: Any = field(default=None, init=False, repr=False, compare=False)
     _literal_fields: Any = field(default=None, init=False, repr=False, compare=False)
     _cache_version: str | None = field(default=None, init=False, repr=False, compare=False)
+    _cache_scope: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         from flyte._model.cache import normalize_cache
@@ -136,6 +137,12 @@ class TaskTemplate:
             # The typed interface is part of the version: changing a signature invalidates entries.
             self._cache_version += "-" + hashlib.sha256(self.literal_interface()[0]).hexdigest()[:16]
         return self._cache_version
+
+    def cache_scope(self) -> str:
+        """What all cache keys of this task version end with: a digest of its name and cache version."""
+        if self._cache_scope is None:
+            self._cache_scope = hashlib.sha256(f"{self.name}\x1f{self.cache_version()}".encode()).hexdigest()[:16]
+        return self._cache_scope
 
     @property
     def identity_hash(self) -> str:

@@ -124,9 +124,9 @@ class RunController:
         self.version = "local"
         #: Succeeded actions of the run this one resumes, by action id: what a rerun replays.
         self.replay = journal.succeeded_actions(resumed_from) if resumed_from else {}
-        #: Cached outputs by key (inline bytes, a blob reference, or None), per task version; ``None``
-        #: for a version with too many entries to hold (those are looked up one by one).
-        self._cache_index: dict[tuple[str, str], dict[str, bytes | str | None] | None] = {}
+        #: Cached outputs by key (inline bytes, a blob reference, or None), per task version (its cache
+        #: scope); ``None`` for a version with too many entries to hold (those are looked up one by one).
+        self._cache_index: dict[str, dict[str, bytes | str | None] | None] = {}
         self.start_time = datetime.now(timezone.utc)
         self.run_dir = home / "runs" / name
         self.blobs = BlobStore(home / "blobs")
@@ -154,12 +154,14 @@ class RunController:
         return PreparedCall(task, parts, encoded, convert.inputs_hash(encoded), literals)
 
     def _identity(self, parent_path: str | None, name: str, body: str, inputs_hash: str, group: tuple[str, ...]):
-        """(action id, path, creation order) of a call.
+        """(action id, place, creation order) of a call.
 
-        The path locates a call in the run tree: the parent's path, the callee's name, its inputs
-        hash, the call sequence among identical calls and the group; it leaves out every body
-        hash, so editing a parent keeps its children's paths. The action id adds the callee's own
-        body hash. Both are the same in a rerun as in the run it resumes.
+        The place locates a call in the run tree: the parent's path, the callee's name, its inputs
+        hash, the call sequence among identical calls and the group. It leaves out every body
+        hash, so editing a parent keeps its children's places. Its digest is the path the call's own
+        children start from (``Frame.path``), taken only when the call runs. The action id is a
+        digest of the place and the callee's own body hash. Both are the same in a rerun as
+        in the run it resumes.
         """
         with self._lock:
             self._seq += 1
@@ -173,10 +175,10 @@ class RunController:
         if parent_path is None:
             # The root's inputs name the root action but not its subtree: a rerun with other root
             # inputs still finds the children whose own calls are unchanged.
-            path = _digest(f"root\x1f{name}")
-            return "a" + _digest(f"{path}\x1f{body}\x1f{inputs_hash}")[:15], path, seq
-        path = _digest(f"{parent_path}\x1f{name}\x1f{inputs_hash}\x1f{n}\x1f{'/'.join(group)}")
-        return "a" + _digest(f"{path}\x1f{body}")[:15], path, seq
+            place = f"root\x1f{name}"
+            return "a" + _digest(f"{place}\x1f{body}\x1f{inputs_hash}")[:15], place, seq
+        place = f"{parent_path}\x1f{name}\x1f{inputs_hash}\x1f{n}\x1f{'/'.join(group)}"
+        return "a" + _digest(f"{place}\x1f{body}")[:15], place, seq
 
     # ------------------------------------------------------------------ submitting
     async def submit(self, task: TaskTemplate, caller: Frame | None, args: tuple, kwargs: dict[str, Any]) -> Any:
@@ -190,7 +192,7 @@ class RunController:
 
     def plan_root(self, call: PreparedCall) -> str:
         """Fix the root action's id before it starts (the run record names it)."""
-        self.root_id, self._root_path, self._root_seq = self._identity(
+        self.root_id, self._root_place, self._root_seq = self._identity(
             None, call.task.name, call.task.identity_hash, call.inputs_hash, ()
         )
         return self.root_id
@@ -206,9 +208,9 @@ class RunController:
         if caller is None:
             if self.root_id is None:
                 self.plan_root(call)
-            action_id, path, seq = self.root_id, self._root_path, self._root_seq
+            action_id, place, seq = self.root_id, self._root_place, self._root_seq
         else:
-            action_id, path, seq = self._identity(caller.path, task.name, task.identity_hash, call.inputs_hash, group)
+            action_id, place, seq = self._identity(caller.path, task.name, task.identity_hash, call.inputs_hash, group)
         now = time.time()
         record = ActionRecord(
             run_name=self.name,
@@ -236,7 +238,7 @@ class RunController:
             return task.interface.join_outputs(values)
         cache_key = self._cache_key(call) if self._cache_writes(task) else None
         custom = caller.custom_context if caller else self.base_context
-        frame = Frame(run=self, action_id=action_id, task_name=task.name, custom_context=custom, path=path)
+        frame = Frame(run=self, action_id=action_id, task_name=task.name, custom_context=custom, path=_digest(place))
         if task.links:
             record.links = self._render_links(task, frame, parent_id)
         handle = ActionHandle(record)
@@ -409,7 +411,7 @@ class RunController:
             raise errors.ActionAbortedError(f"Run `{self.name}` has finished; trace `{name}` cannot start")
         encoded = wire.frame(inputs)
         group = caller.group_path
-        action_id, path, seq = self._identity(caller.path, name, body, convert.inputs_hash(encoded), group)
+        action_id, place, seq = self._identity(caller.path, name, body, convert.inputs_hash(encoded), group)
         now = time.time()
         record = ActionRecord(
             run_name=self.name,
@@ -442,7 +444,7 @@ class RunController:
             in_trace=True,
             attempt=caller.attempt,
             report=caller.report,
-            path=path,
+            path=_digest(place),
         )
         return record, frame, None
 
@@ -481,7 +483,7 @@ class RunController:
                 "Cache entry %s of task `%s` is corrupt (%s); it was removed and the task runs again", key, task.name, e
             )
             self.journal.delete_cache_entry(key)
-            index = self._cache_index.get((task.name, task.cache_version()))
+            index = self._cache_index.get(task.cache_scope())
             if index:
                 index.pop(key, None)
             return None
@@ -531,6 +533,8 @@ class RunController:
         return task.cache.behavior in ("auto", "override") and not self.disable_cache
 
     def _cache_key(self, call: PreparedCall) -> str:
+        """The inputs hash (without ``ignored_inputs``) and the task version's scope: no digest of
+        its own, so that a cache hit costs no more hashing than a replay."""
         if call.cache_key is None:
             task = call.task
             ignored = task.cache.get_ignored_inputs()
@@ -538,18 +542,18 @@ class RunController:
             if ignored:
                 kept = {k: v for k, v in call.parts.items() if k not in ignored}
                 inputs_hash = convert.inputs_hash(wire.frame(kept))
-            call.cache_key = _digest(f"{task.name}\x1f{task.cache_version()}\x1f{inputs_hash}")
+            call.cache_key = f"{inputs_hash}.{task.cache_scope()}"
         return call.cache_key
 
     def _cache_lookup(self, task: TaskTemplate, key: str) -> tuple[bytes | None, str | None] | None:
         """The (inline bytes, blob reference) of a cached result, or ``None``."""
         # Load a task version's entries at once when there are not too many: a fan-out of cache
         # hits then costs a dict lookup each instead of a query each.
-        index_key = (task.name, task.cache_version())
+        scope = task.cache_scope()
         try:
-            index = self._cache_index[index_key]
+            index = self._cache_index[scope]
         except KeyError:
-            index = self._cache_index[index_key] = self.journal.cache_outputs(*index_key, CACHE_INDEX_LIMIT)
+            index = self._cache_index[scope] = self.journal.cache_outputs(task.name, task.cache_version(), CACHE_INDEX_LIMIT)
         if index is not None:
             found = index.get(key, _ABSENT)
             if found is not _ABSENT:
@@ -571,7 +575,7 @@ class RunController:
             action_id=record.action_id,
         )
         self.journal.put_cache(entry)
-        index = self._cache_index.get((task.name, entry.version))
+        index = self._cache_index.get(task.cache_scope())
         if index is not None:
             index[key] = entry.stored_outputs
 
