@@ -144,14 +144,21 @@ class RunController:
 
     # ------------------------------------------------------------------ identity
     async def prepare(self, task: TaskTemplate, args: tuple, kwargs: dict[str, Any]) -> PreparedCall:
-        bound = task.interface.bind(task.name, args, kwargs)
-        parts = convert.task_fields(task)[0].encode(bound)
-        literals = None
-        if parts is None:
-            literals = await convert.inputs_to_literals(task, bound)
+        call = self.prepare_direct(task, args, kwargs)
+        if call is None:
+            literals = await convert.inputs_to_literals(task, task.interface.bind(task.name, args, kwargs))
             parts = convert.literal_bytes(literals)
+            encoded = wire.frame(parts)
+            call = PreparedCall(task, parts, encoded, convert.inputs_hash(encoded), literals)
+        return call
+
+    def prepare_direct(self, task: TaskTemplate, args: tuple, kwargs: dict[str, Any]) -> PreparedCall | None:
+        """``prepare`` without the type engine, for inputs that are all plain scalars; else ``None``."""
+        parts = convert.task_fields(task)[0].encode(task.interface.bind(task.name, args, kwargs))
+        if parts is None:
+            return None
         encoded = wire.frame(parts)
-        return PreparedCall(task, parts, encoded, convert.inputs_hash(encoded), literals)
+        return PreparedCall(task, parts, encoded, convert.inputs_hash(encoded))
 
     def _identity(self, parent_path: str | None, name: str, body: str, inputs_hash: str, group: tuple[str, ...]):
         """(action id, place, creation order) of a call.
@@ -187,7 +194,7 @@ class RunController:
         # task call), that task is the action's own: cancelling it cancels exactly this action.
         current = asyncio.current_task()
         owns_task = current is not None and current.get_coro().cr_frame is sys._getframe()  # type: ignore[union-attr]
-        call = await self.prepare(task, args, kwargs)
+        call = self.prepare_direct(task, args, kwargs) or await self.prepare(task, args, kwargs)
         return await self.submit_prepared(call, caller, current if owns_task else None)
 
     def plan_root(self, call: PreparedCall) -> str:
@@ -211,22 +218,24 @@ class RunController:
             action_id, place, seq = self.root_id, self._root_place, self._root_seq
         else:
             action_id, place, seq = self._identity(caller.path, task.name, task.identity_hash, call.inputs_hash, group)
-        now = time.time()
         record = ActionRecord(
-            run_name=self.name,
-            action_id=action_id,
-            parent_id=parent_id,
-            task_name=task.name,
-            short_name=task.short_name,
-            kind="task",
-            group_path=json.dumps(list(group)) if group else "[]",
-            phase=_QUEUED,
-            seq=seq,
-            queued_at=now,
-            interface=task.literal_interface()[0],
+            self.name,
+            action_id,
+            parent_id,
+            task.name,
+            task.short_name,
+            "task",
+            json.dumps(list(group)) if group else "[]",
+            _QUEUED,
+            seq,
+            time.time(),
+            None,  # started_at
+            None,  # ended_at
+            0,  # attempts
+            task.literal_interface()[0],
+            *self._literals(call.encoded),  # inputs, inputs_ref
             config=_config_json(task),
         )
-        self._store_literals(record, call.encoded, "inputs")
         reused = self._reuse(call, record)
         if reused is None and task.cache.serialize and self._cache_writes(task):
             reused = await self._wait_for_twin(self._cache_key(call), record)
@@ -292,11 +301,11 @@ class RunController:
             return "[]"
         return json.dumps([list(p) for p in pairs])
 
-    def _store_literals(self, record: ActionRecord, data: bytes, which: str) -> None:
+    def _literals(self, data: bytes) -> tuple[bytes | None, str | None]:
+        """Literal map bytes as a record's (inline bytes, blob reference) columns."""
         if len(data) <= INLINE_JOURNAL_BYTES:
-            setattr(record, which, data)
-        else:
-            setattr(record, which + "_ref", self.blobs.put_content(data))
+            return data, None
+        return None, self.blobs.put_content(data)
 
     # ------------------------------------------------------------------ running one action
     async def _run_action(
@@ -351,7 +360,7 @@ class RunController:
                 if handle.abort_reason is not None:
                     # The body swallowed the cancellation (the docs' sleep_for does); it was still aborted.
                     raise asyncio.CancelledError()
-                self._store_literals(record, convert.encode_literals(outputs), "outputs")
+                record.outputs, record.outputs_ref = self._literals(convert.encode_literals(outputs))
                 self._finish(record, ActionPhase.SUCCEEDED)
                 if cache_key is not None:
                     self._cache_store(cache_key, task, record, outputs)
@@ -414,21 +423,22 @@ class RunController:
         action_id, place, seq = self._identity(caller.path, name, body, convert.inputs_hash(encoded), group)
         now = time.time()
         record = ActionRecord(
-            run_name=self.name,
-            action_id=action_id,
-            parent_id=caller.action_id,
-            task_name=name,
-            short_name=name.rsplit(".", 1)[-1],
-            kind="trace",
-            group_path=json.dumps(list(group)) if group else "[]",
-            phase=_RUNNING,
-            seq=seq,
-            queued_at=now,
-            started_at=now,
-            attempts=1,
-            interface=interface,
+            self.name,
+            action_id,
+            caller.action_id,
+            name,
+            name.rsplit(".", 1)[-1],
+            "trace",
+            json.dumps(list(group)) if group else "[]",
+            _RUNNING,
+            seq,
+            now,
+            now,  # started_at
+            None,  # ended_at
+            1,  # attempts
+            interface,
+            *self._literals(encoded),  # inputs, inputs_ref
         )
-        self._store_literals(record, encoded, "inputs")
         replayed = self._replayed(record, outputs)
         if replayed is not None:
             self._finish(record, ActionPhase.SUCCEEDED)
@@ -453,7 +463,7 @@ class RunController:
         error (never replayed)."""
         if error is None:
             assert outputs is not None
-            self._store_literals(record, outputs, "outputs")
+            record.outputs, record.outputs_ref = self._literals(outputs)
             self._finish(record, ActionPhase.SUCCEEDED)
         elif isinstance(error, (asyncio.CancelledError, GeneratorExit)):
             self._finish(record, ActionPhase.ABORTED, abort_reason="cancelled")
@@ -537,7 +547,7 @@ class RunController:
         its own, so that a cache hit costs no more hashing than a replay."""
         if call.cache_key is None:
             task = call.task
-            ignored = task.cache.get_ignored_inputs()
+            ignored = task.cache.ignored_inputs  # a tuple (Cache normalizes it)
             inputs_hash = call.inputs_hash
             if ignored:
                 kept = {k: v for k, v in call.parts.items() if k not in ignored}
@@ -596,7 +606,7 @@ class RunController:
             except Exception:
                 continue  # the computing call failed: compete to compute it ourselves
             record.cache_hit = 1
-            self._store_literals(record, convert.encode_literals(outputs), "outputs")
+            record.outputs, record.outputs_ref = self._literals(convert.encode_literals(outputs))
             return None, outputs
 
     def _release_twins(self, key: str, outputs: dict[str, Any] | None) -> None:
