@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flyte._model.interface import NativeInterface
+from flyte._runtime.context import current_frame
 
 logger = logging.getLogger("flyte")
 
@@ -164,8 +165,6 @@ class TaskTemplate:
         raise NotImplementedError(f"{type(self).__name__} cannot be forwarded")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from flyte._runtime.context import current_frame
-
         frame = current_frame.get()
         if frame is None:
             return self.forward(*args, **kwargs)
@@ -183,8 +182,6 @@ class TaskTemplate:
 
     async def aio(self, *args: Any, **kwargs: Any) -> Any:
         """Call the task from async code; works for sync and async tasks alike."""
-        from flyte._runtime.context import current_frame
-
         frame = current_frame.get()
         if frame is None:
             result = self.forward(*args, **kwargs)

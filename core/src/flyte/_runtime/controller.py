@@ -50,7 +50,6 @@ _inflight_lock = threading.Lock()
 ABORT_GRACE_SECONDS = 5.0
 ABORT_POLL_SECONDS = 0.2
 
-_ABSENT = object()
 _QUEUED = ActionPhase.QUEUED.value
 _RUNNING = ActionPhase.RUNNING.value
 _SUCCEEDED = ActionPhase.SUCCEEDED.value
@@ -124,9 +123,9 @@ class RunController:
         self.version = "local"
         #: Succeeded actions of the run this one resumes, by action id: what a rerun replays.
         self.replay = journal.succeeded_actions(resumed_from) if resumed_from else {}
-        #: Cached outputs by key (inline bytes, a blob reference, or None), per task version (its cache
+        #: Cached outputs by key (inline bytes or a blob reference), per task version (its cache
         #: scope); ``None`` for a version with too many entries to hold (those are looked up one by one).
-        self._cache_index: dict[str, dict[str, bytes | str | None] | None] = {}
+        self._cache_index: dict[str, dict[str, bytes | str] | None] = {}
         self.start_time = datetime.now(timezone.utc)
         self.run_dir = home / "runs" / name
         self.blobs = BlobStore(home / "blobs")
@@ -476,18 +475,19 @@ class RunController:
 
         The record takes the reused outputs' journaled bytes (never a re-encoding)."""
         task = call.task
+        fields = convert.task_fields(task)[1]
         if self.replay:
-            reused = self._replayed(record, convert.task_fields(task)[1])
+            reused = self._replayed(record, fields)
             if reused is not None:
                 return reused
         if task.cache.behavior != "auto" or self.disable_cache or self.overwrite_cache:
             return None
         key = self._cache_key(call)
-        found = self._cache_lookup(task, key)
-        if found is None:
+        stored = self._cache_lookup(task, key)
+        if stored is None:
             return None
         try:
-            reused = self._read_outputs(convert.task_fields(task)[1], *found)
+            reused = self._read_outputs(fields, stored)
         except Exception as e:
             logger.warning(
                 "Cache entry %s of task `%s` is corrupt (%s); it was removed and the task runs again", key, task.name, e
@@ -498,16 +498,17 @@ class RunController:
                 index.pop(key, None)
             return None
         record.cache_hit = 1
-        record.outputs, record.outputs_ref = found
+        _set_outputs(record, stored)
         return reused
 
     def _replayed(self, record: ActionRecord, fields: wire.LiteralFields) -> Reused | None:
         """The outputs of the same call in the run this one resumes, if it succeeded there."""
         replayed = self.replay.get(record.action_id)
-        if replayed is None or replayed[2] != record.kind:
+        if replayed is None or replayed[1] != record.kind:
             return None
+        stored = replayed[0]
         try:
-            reused = self._read_outputs(fields, replayed[0], replayed[1])
+            reused = self._read_outputs(fields, stored)
         except Exception as e:
             logger.warning(
                 "Cannot replay %s %s of run %s (%s); running it again",
@@ -518,13 +519,13 @@ class RunController:
             )
             return None
         record.replayed_from = f"{self.resumed_from}/{record.action_id}"
-        record.outputs, record.outputs_ref = replayed[0], replayed[1]
+        _set_outputs(record, stored)
         return reused
 
-    def _read_outputs(self, fields: wire.LiteralFields, data: bytes | None, ref: str | None) -> Reused:
-        """Journaled outputs as Python values where ``fields`` reads them directly, else as literals."""
-        if data is None:
-            data = local_path(ref).read_bytes() if ref else b""
+    def _read_outputs(self, fields: wire.LiteralFields, stored: bytes | str) -> Reused:
+        """Journaled outputs (inline bytes or a blob reference) as Python values where ``fields``
+        reads them directly, else as literals."""
+        data = stored if type(stored) is bytes else local_path(stored).read_bytes()
         values = fields.read(data)
         if values is not None:
             return values, None
@@ -555,8 +556,8 @@ class RunController:
             call.cache_key = f"{inputs_hash}.{task.cache_scope()}"
         return call.cache_key
 
-    def _cache_lookup(self, task: TaskTemplate, key: str) -> tuple[bytes | None, str | None] | None:
-        """The (inline bytes, blob reference) of a cached result, or ``None``."""
+    def _cache_lookup(self, task: TaskTemplate, key: str) -> bytes | str | None:
+        """A cached result's outputs (inline bytes or a blob reference), or ``None``."""
         # Load a task version's entries at once when there are not too many: a fan-out of cache
         # hits then costs a dict lookup each instead of a query each.
         scope = task.cache_scope()
@@ -565,13 +566,11 @@ class RunController:
         except KeyError:
             index = self._cache_index[scope] = self.journal.cache_outputs(task.name, task.cache_version(), CACHE_INDEX_LIMIT)
         if index is not None:
-            found = index.get(key, _ABSENT)
-            if found is not _ABSENT:
-                return (found, None) if found is None or isinstance(found, bytes) else (None, found)
-            if not self.journal._cache_pending:
-                return None
+            stored = index.get(key)
+            if stored is not None or not self.journal._cache_pending:
+                return stored
         entry = self.journal.get_cache(key)
-        return (entry.outputs, entry.outputs_ref) if entry is not None else None
+        return entry.stored_outputs if entry is not None else None
 
     def _cache_store(self, key: str, task: TaskTemplate, record: ActionRecord, outputs: dict[str, Any]) -> None:
         entry = CacheEntry(
@@ -724,6 +723,13 @@ class _InOwnContext:
                 raise
             except BaseException as e:  # thrown in by the task: a cancellation, most often
                 step, value = coro.throw, e
+
+
+def _set_outputs(record: ActionRecord, stored: bytes | str) -> None:
+    if type(stored) is bytes:
+        record.outputs = stored
+    else:
+        record.outputs_ref = stored
 
 
 def _digest(text: str) -> str:

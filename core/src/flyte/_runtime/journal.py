@@ -23,13 +23,35 @@ from typing import Any
 
 from flyte.models import ActionPhase
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-# Columns added after schema 1, applied to journals written by older versions.
+_CACHE_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
+    key TEXT NOT NULL,
+    task_name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    outputs BLOB,
+    outputs_ref TEXT,
+    created_at REAL NOT NULL,
+    run_name TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    PRIMARY KEY (task_name, version, key)
+) WITHOUT ROWID
+"""
+
+# Changes after schema 1, applied to journals written by older versions.
 _MIGRATIONS = {
     2: [
         "ALTER TABLE runs ADD COLUMN resumed_from TEXT",
         "ALTER TABLE actions ADD COLUMN replayed_from TEXT",
+    ],
+    # Cache entries clustered by task version: a run reads one version's entries in one range.
+    3: [
+        _CACHE_TABLE.format(name="cache_v3"),
+        "INSERT OR REPLACE INTO cache_v3 SELECT key, task_name, version, outputs, outputs_ref, created_at, run_name,"
+        " action_id FROM cache",
+        "DROP TABLE cache",
+        "ALTER TABLE cache_v3 RENAME TO cache",
     ],
 }
 
@@ -107,17 +129,8 @@ CREATE TABLE IF NOT EXISTS logs (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS logs_by_action ON logs(run_name, action_id, id);
-CREATE TABLE IF NOT EXISTS cache (
-    key TEXT PRIMARY KEY,
-    task_name TEXT NOT NULL,
-    version TEXT NOT NULL,
-    outputs BLOB,
-    outputs_ref TEXT,
-    created_at REAL NOT NULL,
-    run_name TEXT NOT NULL,
-    action_id TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS cache_by_task ON cache(task_name, version);
+{cache_table};
+CREATE UNIQUE INDEX IF NOT EXISTS cache_by_key ON cache(key);
 CREATE TABLE IF NOT EXISTS abort_requests (
     run_name TEXT NOT NULL,
     action_id TEXT NOT NULL,
@@ -125,7 +138,7 @@ CREATE TABLE IF NOT EXISTS abort_requests (
     reason TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (run_name, action_id)
 );
-"""
+""".replace("{cache_table}", _CACHE_TABLE.format(name="cache").strip())
 
 
 @dataclass
@@ -233,9 +246,11 @@ class CacheEntry:
     action_id: str
 
     @property
-    def stored_outputs(self) -> bytes | str | None:
+    def stored_outputs(self) -> bytes | str:
         """The outputs as ``cache_outputs`` gives them: the inline bytes, else the blob reference."""
-        return self.outputs if self.outputs is not None else self.outputs_ref
+        if self.outputs is not None:
+            return self.outputs
+        return self.outputs_ref if self.outputs_ref is not None else b""
 
 
 @dataclass
@@ -278,23 +293,37 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _schema_version(conn: sqlite3.Connection, path: Path) -> int:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"The run journal at {path} was written by a newer flyte (schema {version}, this one reads "
+            f"{SCHEMA_VERSION}); upgrade flyte or point FLYTE_HOME elsewhere."
+        )
+    return version
+
+
 def _open_schema(path: Path) -> None:
     conn = _connect(path)
     try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"The run journal at {path} was written by a newer flyte (schema {version}, this one reads "
-                f"{SCHEMA_VERSION}); upgrade flyte or point FLYTE_HOME elsewhere."
-            )
-        if version:
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS.get(target, []):
+        if _schema_version(conn, path) == SCHEMA_VERSION:
+            return
+        # One transaction, so that a crash mid-migration leaves the old schema, and a second process
+        # opening the journal at the same time waits, then finds the new one.
+        conn.execute("BEGIN IMMEDIATE")
+        version = _schema_version(conn, path)
+        if version < SCHEMA_VERSION:
+            if version:
+                for target in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in _MIGRATIONS.get(target, []):
+                        conn.execute(statement)
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
                     conn.execute(statement)
-        conn.executescript(_SCHEMA)
-        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        conn.execute("COMMIT")
     finally:
-        conn.close()
+        conn.close()  # without COMMIT, everything above is rolled back
 
 
 class _Flush:
@@ -526,15 +555,15 @@ class RunJournal:
         row = self._reader().execute(f"SELECT {', '.join(_CACHE_COLS)} FROM cache WHERE key = ?", (key,)).fetchone()
         return CacheEntry(*row) if row else None
 
-    def cache_outputs(self, task_name: str, version: str, limit: int) -> dict[str, bytes | str | None] | None:
-        """The outputs of one task version's entries by key: inline bytes, a blob reference (str),
-        or ``None`` for no outputs; ``None`` when there are more than ``limit`` entries."""
+    def cache_outputs(self, task_name: str, version: str, limit: int) -> dict[str, bytes | str] | None:
+        """The outputs of one task version's entries by key: inline bytes or a blob reference (str);
+        ``None`` when there are more than ``limit`` entries."""
         # Entries still pending now are either read below or committed before the query runs.
         pending = list(self._cache_pending.items())
         rows = (
             self._reader()
             .execute(
-                "SELECT key, coalesce(outputs, outputs_ref) FROM cache WHERE task_name = ? AND version = ? LIMIT ?",
+                "SELECT key, coalesce(outputs, outputs_ref, X'') FROM cache WHERE task_name = ? AND version = ? LIMIT ?",
                 (task_name, version, limit + 1),
             )
             .fetchall()
@@ -576,13 +605,13 @@ class RunJournal:
         self._reader().execute("DELETE FROM cache WHERE key = ?", (key,))
 
     # ---------------------------------------------------------------- replay
-    def succeeded_actions(self, run_name: str) -> dict[str, tuple[bytes | None, str | None, str]]:
-        """Outputs of a run's succeeded actions by id: (inline bytes, blob ref, kind)."""
+    def succeeded_actions(self, run_name: str) -> dict[str, tuple[bytes | str, str]]:
+        """Outputs of a run's succeeded actions by id: (inline bytes or a blob reference, kind)."""
         rows = self._reader().execute(
-            "SELECT action_id, outputs, outputs_ref, kind FROM actions WHERE run_name = ? AND phase = ?",
+            "SELECT action_id, coalesce(outputs, outputs_ref, X''), kind FROM actions WHERE run_name = ? AND phase = ?",
             (run_name, ActionPhase.SUCCEEDED.value),
         )
-        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+        return {r[0]: (r[1], r[2]) for r in rows}
 
     # ---------------------------------------------------------------- aborts
     def request_abort(self, run_name: str, action_id: str, reason: str = "") -> None:

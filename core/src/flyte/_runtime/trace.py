@@ -35,7 +35,7 @@ class _Signature:
     def __init__(self, func: Any, generator: bool):
         from flyte._model.cache import function_fingerprint
         from flyte._runtime.convert import literal_types_interface
-        from flyte._runtime.wire import LiteralFields
+        from flyte._runtime.wire import LiteralFields, frame
 
         try:
             hints = typing.get_type_hints(func, include_extras=True)
@@ -56,6 +56,8 @@ class _Signature:
         self.interface = literal_types_interface(self.inputs, {"o0": returns})
         self.input_fields = LiteralFields(self.inputs)
         self.output_fields = LiteralFields({"o0": returns})
+        #: ``wire.frame``, kept here: an import statement costs more than a replayed call.
+        self.frame = frame
 
     def bind(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -124,15 +126,11 @@ def _inputs_sync(sig: _Signature, bound: dict[str, Any]) -> dict[str, bytes]:
 
 async def _outputs(sig: _Signature, value: Any) -> bytes:
     """The return value as literal map bytes."""
-    from flyte._runtime.wire import frame
-
-    return frame(await _encode(sig, sig.output_fields, {"o0": value}, _output_error))
+    return sig.frame(await _encode(sig, sig.output_fields, {"o0": value}, _output_error))
 
 
 def _outputs_sync(sig: _Signature, value: Any) -> bytes:
-    from flyte._runtime.wire import frame
-
-    return frame(_encode_sync(sig, sig.output_fields, {"o0": value}, _output_error))
+    return sig.frame(_encode_sync(sig, sig.output_fields, {"o0": value}, _output_error))
 
 
 def trace(func: Any) -> Any:

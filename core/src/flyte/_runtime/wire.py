@@ -159,38 +159,38 @@ _TRUE = _literal(b"\x20\x01")
 _FALSE = _literal(b"\x20\x00")
 
 
-def _primitive(b: bytes) -> int:
-    """Where the primitive's one field starts, in a literal that holds only ``scalar.primitive``;
-    -1 for any other literal."""
+def _primitive(b: bytes, i: int) -> int:
+    """Where the primitive's one field starts, in a literal (from ``b[i]`` to the end) that holds
+    only ``scalar.primitive``; -1 for any other literal."""
     n = len(b)
-    if n < 4 or b[0] != 0x0A:
+    if n - i < 4 or b[i] != 0x0A:
         return -1
-    size, i = _read_varint(b, 1)
+    size, i = _read_varint(b, i + 1)
     if i + size != n or b[i] != 0x0A:
         return -1
     size, j = _read_varint(b, i + 1)
     return j if j + size == n and j < n else -1
 
 
-def _int_value(b: bytes) -> Any:
-    n = len(b)
-    if n < 6 or n > 15 or b[:5] != _INT_HEAD[n - 5]:
+# The decoders read the literal from b[i] to the end, so that callers need not slice it out.
+def _int_value(b: bytes, i: int = 0) -> Any:
+    n = len(b) - i
+    if n < 6 or n > 15 or not b.startswith(_INT_HEAD[n - 5], i):
         return None
-    value, end = _read_varint(b, 5)
-    if end != n:
+    value, end = _read_varint(b, i + 5)
+    if end != len(b):
         return None
     return value - (1 << 64) if value > _INT64_MAX else value
 
 
-
-def _float_value(b: bytes) -> Any:
-    if len(b) != 13 or b[:5] != _FLOAT_HEAD:
+def _float_value(b: bytes, i: int = 0) -> Any:
+    if len(b) - i != 13 or not b.startswith(_FLOAT_HEAD, i):
         return None
-    return _unpack_double(b, 5)[0]
+    return _unpack_double(b, i + 5)[0]
 
 
-def _str_value(b: bytes) -> Any:
-    j = _primitive(b)
+def _str_value(b: bytes, i: int = 0) -> Any:
+    j = _primitive(b, i)
     if j < 0 or b[j] != 0x1A:
         return None
     size, start = _read_varint(b, j + 1)
@@ -199,10 +199,11 @@ def _str_value(b: bytes) -> Any:
     return b[start:].decode()
 
 
-def _bool_value(b: bytes) -> Any:
-    if b == _TRUE:
+def _bool_value(b: bytes, i: int = 0) -> Any:
+    tail = b[i:] if i else b
+    if tail == _TRUE:
         return True
-    if b == _FALSE:
+    if tail == _FALSE:
         return False
     return None
 
@@ -300,9 +301,9 @@ class LiteralFields:
             # one entry: 0x0a <size> <prefix> <literal size> <literal>, all sizes one byte
             name, prefix, decoder = single
             n, start = len(data), len(prefix) + 3
-            if 2 < n < 0x80 and data[1] == n - 2 and data[2 : start - 1] == prefix and data[start - 1] == n - start:
+            if 2 < n < 0x80 and data[1] == n - 2 and data.startswith(prefix, 2) and data[start - 1] == n - start:
                 try:
-                    value = decoder(data[start:])
+                    value = decoder(data, start)
                 except (IndexError, ValueError):
                     return None
                 return None if value is None else {name: value}
