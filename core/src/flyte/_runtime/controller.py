@@ -133,7 +133,8 @@ class RunController:
         self.closed = False
         self.live: dict[str, ActionHandle] = {}
         self._seq = 0
-        self._calls: dict[tuple, int] = {}
+        #: How many times each call (parent, callee, inputs, group) was made so far: its sequence.
+        self._calls: dict[str, int] = {}
         self._lock = threading.Lock()
         self._owned_keys: set[str] = set()
         self.root_id: str | None = None
@@ -163,27 +164,27 @@ class RunController:
         """(action id, place, creation order) of a call.
 
         The place locates a call in the run tree: the parent's path, the callee's name, its inputs
-        hash, the call sequence among identical calls and the group. It leaves out every body
+        hash, the group and the call sequence among identical calls. It leaves out every body
         hash, so editing a parent keeps its children's places. Its digest is the path the call's own
         children start from (``Frame.path``), taken only when the call runs. The action id is a
         digest of the place and the callee's own body hash. Both are the same in a rerun as
         in the run it resumes.
         """
-        with self._lock:
-            self._seq += 1
-            seq = self._seq
-            if parent_path is None:
-                n = 0
-            else:
-                key = (parent_path, name, inputs_hash, group)
-                n = self._calls.get(key, 0)
-                self._calls[key] = n + 1
         if parent_path is None:
             # The root's inputs name the root action but not its subtree: a rerun with other root
             # inputs still finds the children whose own calls are unchanged.
+            with self._lock:
+                self._seq += 1
+                seq = self._seq
             place = f"root\x1f{name}"
             return "a" + _digest(f"{place}\x1f{body}\x1f{inputs_hash}")[:15], place, seq
-        place = f"{parent_path}\x1f{name}\x1f{inputs_hash}\x1f{n}\x1f{'/'.join(group)}"
+        call = f"{parent_path}\x1f{name}\x1f{inputs_hash}\x1f{'/'.join(group)}"
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+            n = self._calls.get(call, 0)
+            self._calls[call] = n + 1
+        place = f"{call}\x1f{n}"
         return "a" + _digest(f"{place}\x1f{body}")[:15], place, seq
 
     # ------------------------------------------------------------------ submitting

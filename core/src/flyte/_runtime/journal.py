@@ -353,41 +353,42 @@ class RunJournal:
 
     # ---------------------------------------------------------------- writing
     def _ensure_writer(self) -> None:
-        # Called after every put: a writer that retired while idle is replaced.
-        if self._writer is None:
-            with self._writer_lock:
-                if self._writer is None:
-                    self._writer = threading.Thread(target=self._write_loop, name="flyte-journal", daemon=True)
-                    self._writer.start()
-                    if not self._atexit_registered:
-                        self._atexit_registered = True
-                        atexit.register(self.flush)
+        # Called when a put finds no writer: one that retired while idle is replaced.
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_loop, name="flyte-journal", daemon=True)
+                self._writer.start()
+                if not self._atexit_registered:
+                    self._atexit_registered = True
+                    atexit.register(self.flush)
 
+    # Queued items are (kind, row); the writer keys rows by their leading columns.
     def _put(self, item: Any) -> None:
         self._queue.put(item)
-        self._ensure_writer()
+        if self._writer is None:
+            self._ensure_writer()
 
     def put_run(self, rec: RunRecord) -> None:
-        self._put(("r", rec.name, _run_row(rec)))
+        self._put(("r", _run_row(rec)))
 
     def put_action(self, rec: ActionRecord) -> None:
-        self._put(("a", (rec.run_name, rec.action_id), _action_row(rec)))
+        self._put(("a", _action_row(rec)))
 
     def put_attempt(self, rec: AttemptRecord) -> None:
-        self._put(("t", None, _attempt_row(rec)))
+        self._put(("t", _attempt_row(rec)))
 
     def put_cache(self, entry: CacheEntry) -> None:
         # Readable at once in this process; committed with the next group.
         with self._writer_lock:
             self._cache_pending[entry.key] = entry
-        self._put(("c", entry.key, _cache_row(entry)))
+        self._put(("c", _cache_row(entry)))
 
     def put_log(self, run_name: str, action_id: str, stream: str, text: str) -> None:
-        self._put(("l", (run_name, action_id, stream), (time.time(), text)))
+        self._put(("l", (run_name, action_id, stream, time.time(), text)))
 
     def flush(self) -> None:
         """Block until everything put so far is committed."""
-        if self._writer is not None:
+        if self._writer is not None or not self._queue.empty():
             marker = _Flush()
             self._put(marker)
             marker.done.wait()
@@ -403,10 +404,13 @@ class RunJournal:
                     items = [self._queue.get(timeout=self.IDLE_SECONDS)]
                 except queue.Empty:
                     with self._writer_lock:
-                        if self._queue.empty():
-                            self._writer = None
-                            return
-                    continue
+                        if not self._queue.empty():
+                            continue
+                        self._writer = None
+                    # An item put while this writer retired may have seen it still there: replace it.
+                    if not self._queue.empty():
+                        self._ensure_writer()
+                    return
                 # Let a group gather without waking up for each item (each wake-up takes the GIL
                 # from the threads producing the records), unless a flush is waiting.
                 if not isinstance(items[0], _Flush):
@@ -431,19 +435,19 @@ class RunJournal:
             if isinstance(item, _Flush):
                 flushes.append(item)
                 continue
-            kind, key, row = item
+            kind, row = item
             if kind == "a":
-                actions[key] = row
+                actions[row[0], row[1]] = row  # run_name, action_id
             elif kind == "r":
-                runs[key] = row
+                runs[row[0]] = row  # name
             elif kind == "t":
                 attempts.append(row)
             elif kind == "c":
-                cache[key] = row
-            elif logs and logs[-1][0] == key:
-                logs[-1][2].append(row[1])
+                cache[row[0]] = row  # key
+            elif logs and logs[-1][0] == row[:3]:  # run_name, action_id, stream
+                logs[-1][2].append(row[4])
             else:
-                logs.append([key, row[0], [row[1]]])
+                logs.append([row[:3], row[3], [row[4]]])
         try:
             conn.execute("BEGIN")
             if runs:

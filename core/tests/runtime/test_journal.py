@@ -1,4 +1,5 @@
-"""Journals written by older versions open with the current schema and keep their data."""
+"""The journal: its writer commits everything put, and journals written by older versions open
+with the current schema and keep their data."""
 
 from __future__ import annotations
 
@@ -103,3 +104,45 @@ def test_a_journal_from_a_newer_flyte_is_refused(tmp_path):
     conn.close()
     with pytest.raises(RuntimeError, match="newer flyte"):
         RunJournal(home)
+
+
+class _RacingQueue:
+    """A queue whose first ``empty()`` lets a record in just after answering: a put racing the
+    writer's retirement, by a producer that still saw the writer."""
+
+    def __init__(self, real, item):
+        self._real, self._item = real, item
+
+    def empty(self):
+        answer = self._real.empty()
+        if self._item is not None:
+            self._real.put(self._item)
+            self._item = None
+        return answer
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def test_a_record_put_while_the_writer_retires_is_still_committed(tmp_path, monkeypatch):
+    from flyte._runtime.journal import ActionRecord
+
+    j = RunJournal(tmp_path / "home")
+    monkeypatch.setattr(RunJournal, "IDLE_SECONDS", 0.05)
+    first = ActionRecord("r", "a1", None, "m.t", "t", "task", "[]", "SUCCEEDED", 1)
+    j.put_action(first)
+    j.flush()
+    late = ActionRecord("r", "a2", None, "m.t", "t", "task", "[]", "SUCCEEDED", 2)
+    j._queue = _RacingQueue(j._queue, ("a", _row(late)))
+    writer = j._writer
+    writer.join(5)  # idles out, finds the queue empty, and retires while the late record arrives
+    assert not writer.is_alive()
+    assert j._writer is not None  # a replacement writer took the late record
+    j.flush()
+    assert [a.action_id for a in j.list_actions("r")] == ["a1", "a2"]
+
+
+def _row(record):
+    from flyte._runtime.journal import _action_row
+
+    return _action_row(record)
