@@ -73,6 +73,26 @@ def test_maps_frame_like_protobuf() -> None:
         assert convert.decode_literals(data) == literals
 
 
+def test_positional_values_encode_like_a_framed_mapping() -> None:
+    rng = random.Random(11)
+    values = _values()
+    # declaration order differs from the map's (sorted) entry order; names need multi-byte sizes too
+    layouts = [(), ("x",), ("zeta", "alpha", "mid"), ("b" * 200, "é", "a")]
+    for names in layouts:
+        for _ in range(50):
+            chosen = [rng.choice(values) for _ in names]
+            fields = wire.LiteralFields({name: t for name, (t, _) in zip(names, chosen)})
+            args = tuple(v for _, v in chosen)
+            parts = fields.encode(dict(zip(names, args)))
+            assert fields.encode_positional(args) == (parts, wire.frame(parts)), (names, args)
+            assert wire.frame(parts) == _proto_map(convert.parse_literals(parts))
+    fields = wire.LiteralFields({"a": int, "b": str})
+    assert fields.encode_positional((1,)) is None  # not one value per field
+    assert fields.encode_positional((1, "x", 2)) is None
+    assert fields.encode_positional((True, "x")) is None  # a bool is not an int here: the type engine decides
+    assert wire.LiteralFields({"a": list[int]}).encode_positional(([1],)) is None
+
+
 def test_values_that_need_the_type_engine_are_left_to_it() -> None:
     fields = wire.LiteralFields({"i": int, "f": float, "s": str, "b": bool})
     # wrong types (the engine raises the error), widening (int for float), out-of-range ints, surrogates

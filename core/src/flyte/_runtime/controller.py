@@ -154,11 +154,16 @@ class RunController:
 
     def prepare_direct(self, task: TaskTemplate, args: tuple, kwargs: dict[str, Any]) -> PreparedCall | None:
         """``prepare`` without the type engine, for inputs that are all plain scalars; else ``None``."""
-        parts = convert.task_fields(task)[0].encode(task.interface.bind(task.name, args, kwargs))
+        fields = convert.task_fields(task)[0]
+        if not kwargs:
+            encoded = fields.encode_positional(args)
+            if encoded is not None:
+                return PreparedCall(task, encoded[0], encoded[1], convert.inputs_hash(encoded[1]))
+        parts = fields.encode(task.interface.bind(task.name, args, kwargs))
         if parts is None:
             return None
-        encoded = wire.frame(parts)
-        return PreparedCall(task, parts, encoded, convert.inputs_hash(encoded))
+        framed = wire.frame(parts)
+        return PreparedCall(task, parts, framed, convert.inputs_hash(framed))
 
     def _identity(self, parent_path: str | None, name: str, body: str, inputs_hash: str, group: tuple[str, ...]):
         """(action id, place, creation order) of a call.

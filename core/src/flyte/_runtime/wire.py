@@ -241,7 +241,7 @@ class LiteralFields:
     the error message for a wrong value.
     """
 
-    __slots__ = ("types", "_generation", "_encoders", "_decoders", "_single", "_readable")
+    __slots__ = ("types", "_generation", "_encoders", "_decoders", "_single", "_readable", "_positional")
 
     def __init__(self, types: Mapping[str, Any]):
         self.types = dict(types)
@@ -252,6 +252,9 @@ class LiteralFields:
         self._single: tuple[str, bytes, Any] | None = None
         #: Whether every field has a direct decoder (else ``read`` never has to look at the bytes).
         self._readable = False
+        #: (name, entry prefix, encoder) per field in declaration order when every field has a
+        #: direct encoder, and the fields' positions sorted by name (the map's entry order).
+        self._positional: tuple[list[tuple[str, bytes, Any]], list[int]] | None = None
 
     def _compile(self) -> None:
         generation = TypeEngine._generation
@@ -260,6 +263,11 @@ class LiteralFields:
         self._decoders = {name: c[1] for name, c in codecs.items()}
         self._single = None
         self._readable = all(decoder is not None for _, decoder in codecs.values())
+        self._positional = None
+        if all(encoder is not None for encoder, _ in codecs.values()):
+            names = list(codecs)
+            plan = [(name, _entry_prefix(name), codecs[name][0]) for name in names]
+            self._positional = (plan, sorted(range(len(names)), key=names.__getitem__))
         if len(codecs) == 1:
             ((name, (_, decoder)),) = codecs.items()
             if decoder is not None:
@@ -290,6 +298,26 @@ class LiteralFields:
 
     def encode(self, values: Mapping[str, Any]) -> dict[str, bytes] | None:
         return self._apply(self._current()._encoders, values.items())
+
+    def encode_positional(self, values: tuple) -> tuple[dict[str, bytes], bytes] | None:
+        """One value per field, in declaration order (a call's positional arguments), as each
+        literal's bytes and as the literal map's bytes (``frame`` of the former, without building
+        a mapping first); ``None`` when the count differs or a value is not a plain scalar."""
+        positional = self._current()._positional
+        if positional is None or len(values) != len(positional[0]):
+            return None
+        plan, order = positional
+        parts: dict[str, bytes] = {}
+        entries = []
+        for i in order:
+            name, prefix, encode = plan[i]
+            literal = encode(values[i])
+            if literal is None:
+                return None
+            parts[name] = literal
+            entry = prefix + varint(len(literal)) + literal
+            entries.append(b"\x0a" + varint(len(entry)) + entry)
+        return parts, entries[0] if len(entries) == 1 else b"".join(entries)  # no copy for one entry
 
     def read(self, data: bytes) -> dict[str, Any] | None:
         """The values of literal map bytes that hold exactly these fields, when they can be read
