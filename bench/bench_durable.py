@@ -25,7 +25,7 @@ import flyte
 import flyte.errors
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
-REPEATS = 5
+REPEATS = 7
 PATTERNS = ("gathered", "awaited")
 env = flyte.TaskEnvironment("bench-durable")
 timing: dict[str, float] = {}

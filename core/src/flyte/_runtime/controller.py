@@ -131,6 +131,8 @@ class RunController:
         self.blobs = BlobStore(home / "blobs")
         self.executor = InProcessExecutor()
         self.closed = False
+        #: The event loop the root action runs on (where its descendants normally run too).
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.live: dict[str, ActionHandle] = {}
         self._seq = 0
         #: How many times each call (parent, callee, inputs, group) was made so far: its sequence.
@@ -184,11 +186,15 @@ class RunController:
             place = f"root\x1f{name}"
             return "a" + _digest(f"{place}\x1f{body}\x1f{inputs_hash}")[:15], place, seq
         call = f"{parent_path}\x1f{name}\x1f{inputs_hash}\x1f{'/'.join(group)}"
-        with self._lock:
+        lock = self._lock  # acquire/release: half the cost of `with` on this path, taken for every call
+        lock.acquire()
+        try:
             self._seq += 1
             seq = self._seq
             n = self._calls.get(call, 0)
             self._calls[call] = n + 1
+        finally:
+            lock.release()
         place = f"{call}\x1f{n}"
         return "a" + _digest(f"{place}\x1f{body}")[:15], place, seq
 
@@ -197,7 +203,9 @@ class RunController:
         """Run ``task`` as a child action of ``caller`` (or as the root) and return its Python output."""
         # When this coroutine is the whole of its asyncio task (asyncio.gather / create_task of a
         # task call), that task is the action's own: cancelling it cancels exactly this action.
-        current = asyncio.current_task()
+        # (Asking the root's loop for its task spares finding the running loop; a call on another
+        # loop gets that loop's task or None here, which is never this coroutine's own.)
+        current = asyncio.current_task(self.loop)
         owns_task = current is not None and current.get_coro().cr_frame is sys._getframe()  # type: ignore[union-attr]
         call = self.prepare_direct(task, args, kwargs) or await self.prepare(task, args, kwargs)
         return await self.submit_prepared(call, caller, current if owns_task else None)
@@ -218,12 +226,14 @@ class RunController:
         group = caller.group_path if caller else ()
         parent_id = caller.action_id if caller else None
         if caller is None:
+            self.loop = asyncio.get_running_loop()
             if self.root_id is None:
                 self.plan_root(call)
             action_id, place, seq = self.root_id, self._root_place, self._root_seq
         else:
             action_id, place, seq = self._identity(caller.path, task.name, task.identity_hash, call.inputs_hash, group)
-        record = ActionRecord(
+        inputs, inputs_ref = self._literals(call.encoded)
+        record = ActionRecord(  # positionally: this runs for every call, reused or not
             self.name,
             action_id,
             parent_id,
@@ -238,8 +248,9 @@ class RunController:
             None,  # ended_at
             0,  # attempts
             task.literal_interface()[0],
-            *self._literals(call.encoded),  # inputs, inputs_ref
-            config=_config_json(task),
+            _config_json(task),
+            inputs,
+            inputs_ref,
         )
         reused = self._reuse(call, record)
         if reused is None and task.cache.serialize and self._cache_writes(task):
@@ -442,6 +453,7 @@ class RunController:
             None,  # ended_at
             1,  # attempts
             interface,
+            "{}",  # config
             *self._literals(encoded),  # inputs, inputs_ref
         )
         replayed = self._replayed(record, outputs)

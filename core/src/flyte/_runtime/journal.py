@@ -191,6 +191,7 @@ class ActionRecord:
     ended_at: float | None = None
     attempts: int = 0
     interface: bytes | None = None
+    config: str = "{}"
     inputs: bytes | None = None
     inputs_ref: str | None = None
     outputs: bytes | None = None
@@ -203,7 +204,6 @@ class ActionRecord:
     links: str = "[]"
     report_uri: str | None = None
     cache_hit: int = 0
-    config: str = "{}"
     #: ``<run>/<action>`` whose journaled outputs this action replayed, if any.
     replayed_from: str | None = None
 

@@ -132,7 +132,7 @@ class RunProgress:
     # ------------------------------------------------------------------ controller listener
     def on_action(self, record: ActionRecord) -> None:
         """Called by the controller whenever an action starts or finishes."""
-        if not self.enabled:
+        if self.mode == "off":
             return
         phase = record.phase
         with self._lock:
