@@ -185,7 +185,7 @@ class RunController:
                 seq = self._seq
             place = f"root\x1f{name}"
             return "a" + _digest(f"{place}\x1f{body}\x1f{inputs_hash}")[:15], place, seq
-        call = f"{parent_path}\x1f{name}\x1f{inputs_hash}\x1f{'/'.join(group)}"
+        call = f"{parent_path}\x1f{name}\x1f{inputs_hash}\x1f{'/'.join(group) if group else ''}"
         lock = self._lock  # acquire/release: half the cost of `with` on this path, taken for every call
         lock.acquire()
         try:
@@ -196,7 +196,7 @@ class RunController:
         finally:
             lock.release()
         place = f"{call}\x1f{n}"
-        return "a" + _digest(f"{place}\x1f{body}")[:15], place, seq
+        return "a" + sha256(f"{place}\x1f{body}".encode()).hexdigest()[:15], place, seq
 
     # ------------------------------------------------------------------ submitting
     async def submit(self, task: TaskTemplate, caller: Frame | None, args: tuple, kwargs: dict[str, Any]) -> Any:
@@ -257,7 +257,10 @@ class RunController:
             reused = await self._wait_for_twin(self._cache_key(call), record)
         if reused is not None:
             values, literals = reused
-            self._journal_reused(record)
+            record.phase = _SUCCEEDED
+            record.started_at = record.ended_at = time.time()
+            self.journal.put_action(record)
+            self._notify(record)
             if values is None:
                 values = await convert.literals_to_python(task, literals, outputs=True)
             return task.interface.join_outputs(values)
@@ -500,7 +503,7 @@ class RunController:
                 return reused
         if task.cache.behavior != "auto" or self.disable_cache or self.overwrite_cache:
             return None
-        key = self._cache_key(call)
+        key = call.cache_key or self._cache_key(call)
         stored = self._cache_lookup(task, key)
         if stored is None:
             return None
@@ -551,12 +554,6 @@ class RunController:
         if parts.keys() != fields.types.keys():
             raise ValueError(f"it holds outputs {sorted(parts)}, the task declares {sorted(fields.types)}")
         return None, convert.parse_literals(parts)
-
-    def _journal_reused(self, record: ActionRecord) -> None:
-        record.phase = _SUCCEEDED
-        record.started_at = record.ended_at = time.time()
-        self.journal.put_action(record)
-        self._notify(record)
 
     def _cache_writes(self, task: TaskTemplate) -> bool:
         return task.cache.behavior in ("auto", "override") and not self.disable_cache

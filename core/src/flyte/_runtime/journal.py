@@ -372,7 +372,10 @@ class RunJournal:
         self._put(("r", _run_row(rec)))
 
     def put_action(self, rec: ActionRecord) -> None:
-        self._put(("a", _action_row(rec)))
+        # ``_put`` spelled out: this runs for every action, twice for most.
+        self._queue.put(("a", _action_row(rec)))
+        if self._writer is None:
+            self._ensure_writer()
 
     def put_attempt(self, rec: AttemptRecord) -> None:
         self._put(("t", _attempt_row(rec)))
@@ -564,17 +567,14 @@ class RunJournal:
         ``None`` when there are more than ``limit`` entries."""
         # Entries still pending now are either read below or committed before the query runs.
         pending = list(self._cache_pending.items())
-        rows = (
-            self._reader()
-            .execute(
+        found = dict(
+            self._reader().execute(
                 "SELECT key, coalesce(outputs, outputs_ref, X'') FROM cache WHERE task_name = ? AND version = ? LIMIT ?",
                 (task_name, version, limit + 1),
             )
-            .fetchall()
         )
-        if len(rows) > limit:
+        if len(found) > limit:
             return None
-        found = dict(rows)
         for key, e in pending:
             if e.task_name == task_name and e.version == version:
                 found[key] = e.stored_outputs

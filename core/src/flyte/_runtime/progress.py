@@ -135,7 +135,9 @@ class RunProgress:
         if self.mode == "off":
             return
         phase = record.phase
-        with self._lock:
+        lock = self._lock  # acquire/release: cheaper than `with`, and this runs for every action
+        lock.acquire()
+        try:
             previous = self._phases.get(record.action_id)
             if previous == phase:
                 return
@@ -143,6 +145,8 @@ class RunProgress:
             if previous is not None:
                 self._counts[previous] -= 1
             self._counts[phase] = self._counts.get(phase, 0) + 1
+        finally:
+            lock.release()
         if previous is None and record.links not in ("[]", ""):
             for label, url in json.loads(record.links):
                 self._line(f"  link  {record.short_name} ({record.action_id}) {label}: {url}")

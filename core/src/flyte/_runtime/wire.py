@@ -130,6 +130,8 @@ _FLOAT_HEAD = b"\x0a\x0b\x0a\x09\x11"
 def _int_literal(v: Any) -> bytes | None:
     if type(v) is not int or not _INT64_MIN <= v <= _INT64_MAX:
         return None
+    if 0 <= v < 0x80:
+        return _INT_HEAD[1] + _SMALL[v]
     data = varint(v & _MASK64)
     return _INT_HEAD[len(data)] + data
 
@@ -252,9 +254,9 @@ class LiteralFields:
         self._single: tuple[str, bytes, Any] | None = None
         #: Whether every field has a direct decoder (else ``read`` never has to look at the bytes).
         self._readable = False
-        #: (name, entry prefix, encoder) per field in declaration order when every field has a
-        #: direct encoder, and the fields' positions sorted by name (the map's entry order).
-        self._positional: tuple[list[tuple[str, bytes, Any]], list[int]] | None = None
+        #: (position, name, entry prefix, encoder) per field in the map's entry order (by name), when
+        #: every field has a direct encoder; position is the field's place in declaration order.
+        self._positional: list[tuple[int, str, bytes, Any]] | None = None
 
     def _compile(self) -> None:
         generation = TypeEngine._generation
@@ -265,9 +267,10 @@ class LiteralFields:
         self._readable = all(decoder is not None for _, decoder in codecs.values())
         self._positional = None
         if all(encoder is not None for encoder, _ in codecs.values()):
-            names = list(codecs)
-            plan = [(name, _entry_prefix(name), codecs[name][0]) for name in names]
-            self._positional = (plan, sorted(range(len(names)), key=names.__getitem__))
+            self._positional = sorted(
+                ((i, name, _entry_prefix(name), codec[0]) for i, (name, codec) in enumerate(codecs.items())),
+                key=lambda field: field[1],
+            )
         if len(codecs) == 1:
             ((name, (_, decoder)),) = codecs.items()
             if decoder is not None:
@@ -303,26 +306,30 @@ class LiteralFields:
         """One value per field, in declaration order (a call's positional arguments), as each
         literal's bytes and as the literal map's bytes (``frame`` of the former, without building
         a mapping first); ``None`` when the count differs or a value is not a plain scalar."""
-        positional = self._current()._positional
-        if positional is None or len(values) != len(positional[0]):
+        if self._generation != TypeEngine._generation:
+            self._compile()
+        plan = self._positional
+        if plan is None or len(values) != len(plan):
             return None
-        plan, order = positional
         parts: dict[str, bytes] = {}
         entries = []
-        for i in order:
-            name, prefix, encode = plan[i]
+        for i, name, prefix, encode in plan:
             literal = encode(values[i])
             if literal is None:
                 return None
             parts[name] = literal
-            entry = prefix + varint(len(literal)) + literal
-            entries.append(b"\x0a" + varint(len(entry)) + entry)
+            n = len(literal)
+            entry = prefix + (_SMALL[n] if n < 0x80 else varint(n)) + literal
+            n = len(entry)
+            entries.append(b"\x0a" + (_SMALL[n] if n < 0x80 else varint(n)) + entry)
         return parts, entries[0] if len(entries) == 1 else b"".join(entries)  # no copy for one entry
 
     def read(self, data: bytes) -> dict[str, Any] | None:
         """The values of literal map bytes that hold exactly these fields, when they can be read
         directly (a shortcut for ``decode(split(data))``); ``None`` otherwise."""
-        if not self._current()._readable:
+        if self._generation != TypeEngine._generation:
+            self._compile()
+        if not self._readable:
             return None
         single = self._single
         if single is not None:
