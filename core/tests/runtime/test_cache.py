@@ -221,3 +221,81 @@ def test_cache_hit_keeps_custom_context_out_and_survives_processes(tmp_path, fly
     outs = [subprocess.run([sys.executable, str(program)], capture_output=True, text=True, env=env_vars) for _ in range(2)]
     assert [o.stdout.strip() for o in outs] == ["42", "42"]
     assert [o.stderr.count("computed") for o in outs] == [1, 0]
+
+
+# ----------------------------------------------------------------------------- the in-memory index
+CACHE_SCRIPT = """
+import sys
+import flyte
+from flyte._runtime.journal import journal
+
+action = sys.argv[1]
+if action == "clear":
+    print(journal().clear_cache("cache-env.square"))
+else:  # fill: the entry another process would have made (same task name, version and key)
+    row = [a for a in journal().list_cache("cache-env.square")][0]
+    from flyte._runtime.journal import CacheEntry
+    j = journal()
+    j.put_cache(CacheEntry(sys.argv[2], row.task_name, row.version, row.outputs, row.outputs_ref, row.created_at,
+                           "other-process", "a0"))
+    j.flush()
+"""
+
+
+def _other_process(tmp_path, flyte_home, *args: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "other.py"
+    script.write_text(CACHE_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FLYTE_HOME": str(flyte_home)},
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_the_index_stays_loaded_across_runs_and_takes_this_process_s_entries():
+    calls.clear()
+    flyte.run(fan, 3)
+    j = journal()
+    (index,) = j._cache_indexes.values()
+    assert len(index) == 3
+    run = flyte.run(fan, 4)  # three hits from the loaded index, one new entry written into it
+    assert cache_hits(run) == [1, 1, 1, 0] and len(calls) == 4
+    assert list(j._cache_indexes.values()) == [index] and len(index) == 4  # the same index, kept current
+    assert cache_hits(flyte.run(fan, 4)) == [1, 1, 1, 1] and len(calls) == 4
+
+
+def test_a_cache_cleared_by_another_process_is_not_served_from_memory(tmp_path, flyte_home):
+    calls.clear()
+    flyte.run(fan, 2)
+    assert cache_hits(flyte.run(fan, 2)) == [1, 1]
+    journal().flush()
+    assert _other_process(tmp_path, flyte_home, "clear") == "2"
+    run = flyte.run(fan, 2)
+    assert cache_hits(run) == [0, 0] and len(calls) == 4 and run.outputs() == [0, 1]
+
+
+def test_entries_written_by_another_process_are_found_by_a_loaded_index(tmp_path, flyte_home):
+    calls.clear()
+    flyte.run(square, 5)  # loads this version's index (with its one entry)
+    journal().flush()
+    five = [e for e in journal().list_cache("cache-env.square")][0]
+    # Another process writes the entry that square(6) would have (it copies square(5)'s outputs,
+    # so a hit is recognisable by its value).
+    six_key = five.key.replace(five.key.split(".")[0], _inputs_hash_of_square(6))
+    _other_process(tmp_path, flyte_home, "fill", six_key)
+    run = flyte.run(square, 6)
+    assert run.outputs() == 25 and calls == [("square", 5)]  # served from the other process's entry
+
+
+def _inputs_hash_of_square(x: int) -> str:
+    from flyte._runtime import convert
+
+    fields = convert.task_fields(square)[0]
+    return convert.inputs_hash(fields.encode_positional((x,))[1])

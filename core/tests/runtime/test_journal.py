@@ -50,7 +50,7 @@ def test_schema_2_journal_is_migrated_with_its_cache_entries(tmp_path):
     assert set(entries) == {"k1", "k2"}
     assert entries["k1"].outputs == b"\x0a\x01"
     assert entries["k2"].outputs_ref == "file:///blob"
-    assert j.cache_outputs("m.t", "v1", 10) == {"k1": b"\x0a\x01", "k2": "file:///blob"}
+    assert j.cache_index("m.t", "v1", 10) == {"k1": b"\x0a\x01", "k2": "file:///blob"}
     assert j.get_cache("k2").run_name == "old-run"
     assert j.clear_cache("m.t") == 2
 

@@ -123,8 +123,8 @@ class RunController:
         self.version = "local"
         #: Succeeded actions of the run this one resumes, by action id: what a rerun replays.
         self.replay = journal.succeeded_actions(resumed_from) if resumed_from else {}
-        #: Cached outputs by key (inline bytes or a blob reference), per task version (its cache
-        #: scope); ``None`` for a version with too many entries to hold (those are looked up one by one).
+        #: The journal's index of cached outputs (``RunJournal.cache_index``) per task version (its cache
+        #: scope) this run has looked up; ``None`` for a version with too many entries to hold.
         self._cache_index: dict[str, dict[str, bytes | str] | None] = {}
         self.start_time = datetime.now(timezone.utc)
         self.run_dir = home / "runs" / name
@@ -573,17 +573,15 @@ class RunController:
 
     def _cache_lookup(self, task: TaskTemplate, key: str) -> bytes | str | None:
         """A cached result's outputs (inline bytes or a blob reference), or ``None``."""
-        # Load a task version's entries at once when there are not too many: a fan-out of cache
-        # hits then costs a dict lookup each instead of a query each.
+        # A task version's entries are held in memory when there are not too many: a fan-out of
+        # cache hits then costs a dict lookup each instead of a query each.
         scope = task.cache_scope()
         try:
             index = self._cache_index[scope]
         except KeyError:
-            index = self._cache_index[scope] = self.journal.cache_outputs(task.name, task.cache_version(), CACHE_INDEX_LIMIT)
+            index = self._cache_index[scope] = self.journal.cache_index(task.name, task.cache_version(), CACHE_INDEX_LIMIT)
         if index is not None:
-            stored = index.get(key)
-            if stored is not None or not self.journal._cache_pending:
-                return stored
+            return index.get(key)
         entry = self.journal.get_cache(key)
         return entry.stored_outputs if entry is not None else None
 
@@ -600,7 +598,7 @@ class RunController:
         )
         self.journal.put_cache(entry)
         index = self._cache_index.get(task.cache_scope())
-        if index is not None:
+        if index is not None:  # most often the journal's index, which put_cache updated already
             index[key] = entry.stored_outputs
 
     async def _wait_for_twin(self, key: str, record: ActionRecord) -> Reused | None:

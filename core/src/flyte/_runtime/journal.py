@@ -23,7 +23,7 @@ from typing import Any
 
 from flyte.models import ActionPhase
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _CACHE_TABLE = """
 CREATE TABLE IF NOT EXISTS {name} (
@@ -39,6 +39,16 @@ CREATE TABLE IF NOT EXISTS {name} (
 ) WITHOUT ROWID
 """
 
+# Every row written or deleted in the cache, by any connection, counts one change.
+_CACHE_CHANGES = [
+    "CREATE TABLE IF NOT EXISTS cache_changes (id INTEGER PRIMARY KEY CHECK (id = 0), n INTEGER NOT NULL)",
+    "INSERT OR IGNORE INTO cache_changes VALUES (0, 0)",
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS cache_{name} AFTER {event} ON cache BEGIN UPDATE cache_changes SET n = n + 1; END"
+        for event, name in (("INSERT", "inserted"), ("UPDATE", "updated"), ("DELETE", "deleted"))
+    ),
+]
+
 # Changes after schema 1, applied to journals written by older versions.
 _MIGRATIONS = {
     2: [
@@ -53,6 +63,8 @@ _MIGRATIONS = {
         "DROP TABLE cache",
         "ALTER TABLE cache_v3 RENAME TO cache",
     ],
+    # A count of changes to the cache, so that a process can tell whether others changed it.
+    4: _CACHE_CHANGES,
 }
 
 _SCHEMA = """
@@ -247,7 +259,7 @@ class CacheEntry:
 
     @property
     def stored_outputs(self) -> bytes | str:
-        """The outputs as ``cache_outputs`` gives them: the inline bytes, else the blob reference."""
+        """The outputs as ``cache_index`` gives them: the inline bytes, else the blob reference."""
         if self.outputs is not None:
             return self.outputs
         return self.outputs_ref if self.outputs_ref is not None else b""
@@ -317,13 +329,17 @@ def _open_schema(path: Path) -> None:
                 for target in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in _MIGRATIONS.get(target, []):
                         conn.execute(statement)
-            for statement in _SCHEMA.split(";"):
+            for statement in [*_SCHEMA.split(";"), *_CACHE_CHANGES]:
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         conn.execute("COMMIT")
     finally:
         conn.close()  # without COMMIT, everything above is rolled back
+
+
+#: Task versions whose cache entries a process keeps loaded at once, at most.
+MAX_CACHE_INDEXES = 64
 
 
 class _Flush:
@@ -350,6 +366,11 @@ class RunJournal:
         self._error: BaseException | None = None
         self._atexit_registered = False
         self._cache_pending: dict[str, CacheEntry] = {}
+        #: Cache entries of the task versions this process has looked up, by (task, version): their
+        #: outputs (inline bytes or a blob reference) by key. They stay valid across runs while the
+        #: cache changes only through this process (``cache_changes`` counts every change).
+        self._cache_indexes: dict[tuple[str, str], dict[str, bytes | str]] = {}
+        self._cache_changes: int | None = None
 
     # ---------------------------------------------------------------- writing
     def _ensure_writer(self) -> None:
@@ -384,6 +405,9 @@ class RunJournal:
         # Readable at once in this process; committed with the next group.
         with self._writer_lock:
             self._cache_pending[entry.key] = entry
+            index = self._cache_indexes.get((entry.task_name, entry.version))
+            if index is not None:
+                index[entry.key] = entry.stored_outputs
         self._put(("c", _cache_row(entry)))
 
     def put_log(self, run_name: str, action_id: str, stream: str, text: str) -> None:
@@ -459,8 +483,10 @@ class RunJournal:
                 conn.executemany(_ACTION_SQL, actions.values())
             if attempts:
                 conn.executemany(_ATTEMPT_SQL, attempts)
+            changes = None
             if cache:
                 conn.executemany(_CACHE_SQL, cache.values())
+                changes = conn.execute("SELECT n FROM cache_changes").fetchone()[0]
             if logs:
                 conn.executemany(_LOG_SQL, [(k[0], k[1], ts, k[2], "".join(chunks)) for k, ts, chunks in logs])
             conn.execute("COMMIT")
@@ -470,6 +496,7 @@ class RunJournal:
                         pending = self._cache_pending.get(key)
                         if pending is not None and _cache_row(pending) == row:
                             del self._cache_pending[key]
+                    self._count_own_cache_changes(changes, len(cache))
         except BaseException as e:  # keep the writer alive; report on the next flush
             self._error = e
             try:
@@ -562,23 +589,55 @@ class RunJournal:
         row = self._reader().execute(f"SELECT {', '.join(_CACHE_COLS)} FROM cache WHERE key = ?", (key,)).fetchone()
         return CacheEntry(*row) if row else None
 
-    def cache_outputs(self, task_name: str, version: str, limit: int) -> dict[str, bytes | str] | None:
-        """The outputs of one task version's entries by key: inline bytes or a blob reference (str);
-        ``None`` when there are more than ``limit`` entries."""
-        # Entries still pending now are either read below or committed before the query runs.
-        pending = list(self._cache_pending.items())
-        found = dict(
+    def cache_index(self, task_name: str, version: str, limit: int) -> dict[str, bytes | str] | None:
+        """The outputs of one task version's cache entries by key: inline bytes or a blob reference
+        (str); ``None`` when there are more than ``limit`` entries.
+
+        Loaded once per process and kept up to date with this process's own entries; loaded again
+        when another process has changed the cache since."""
+        changes = self._reader().execute("SELECT n FROM cache_changes").fetchone()[0]
+        with self._writer_lock:
+            if changes != self._cache_changes:
+                self._cache_indexes.clear()
+                self._cache_changes = changes
+            index = self._cache_indexes.get((task_name, version))
+            # Entries still pending now are either read below or committed before the query runs.
+            pending = list(self._cache_pending.items())
+        if index is not None:
+            return index
+        index = dict(
             self._reader().execute(
                 "SELECT key, coalesce(outputs, outputs_ref, X'') FROM cache WHERE task_name = ? AND version = ? LIMIT ?",
                 (task_name, version, limit + 1),
             )
         )
-        if len(found) > limit:
+        if len(index) > limit:
             return None
         for key, e in pending:
             if e.task_name == task_name and e.version == version:
-                found[key] = e.stored_outputs
-        return found
+                index[key] = e.stored_outputs
+        with self._writer_lock:
+            if self._cache_changes == changes:  # still current: keep it for the next runs
+                if len(self._cache_indexes) >= MAX_CACHE_INDEXES:
+                    self._cache_indexes.clear()
+                index = self._cache_indexes.setdefault((task_name, version), index)
+        return index
+
+    def _count_own_cache_changes(self, changes: int, written: int) -> None:
+        # Called under the writer lock after committing cache entries: the count moved by as many
+        # if nothing else changed the cache since the indexes were loaded; else they may be stale.
+        if self._cache_changes is not None and changes == self._cache_changes + written:
+            self._cache_changes = changes
+        else:
+            self._cache_indexes.clear()
+            self._cache_changes = None
+
+    def _delete_cache(self, where: str, args: tuple) -> int:
+        deleted = self._reader().execute(f"DELETE FROM cache {where}", args).rowcount
+        with self._writer_lock:
+            self._cache_indexes.clear()
+            self._cache_changes = None
+        return deleted
 
     def list_cache(self, task_name: str | None = None) -> list[CacheEntry]:
         """Cached results, newest first, optionally of one task."""
@@ -598,15 +657,13 @@ class RunJournal:
                 k: e for k, e in self._cache_pending.items() if task_name is not None and e.task_name != task_name
             }
         if task_name:
-            cur = self._reader().execute("DELETE FROM cache WHERE task_name = ?", (task_name,))
-        else:
-            cur = self._reader().execute("DELETE FROM cache")
-        return cur.rowcount
+            return self._delete_cache("WHERE task_name = ?", (task_name,))
+        return self._delete_cache("", ())
 
     def delete_cache_entry(self, key: str) -> None:
         with self._writer_lock:
             self._cache_pending.pop(key, None)
-        self._reader().execute("DELETE FROM cache WHERE key = ?", (key,))
+        self._delete_cache("WHERE key = ?", (key,))
 
     # ---------------------------------------------------------------- replay
     def succeeded_actions(self, run_name: str) -> dict[str, tuple[bytes | str, str]]:
