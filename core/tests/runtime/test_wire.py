@@ -158,3 +158,15 @@ def test_read_takes_the_short_path_and_the_long_one_alike() -> None:
     assert fields.read(other) is None  # another output name
     assert fields.read(b"") is None
     assert wire.LiteralFields({}).read(b"") == {}
+
+
+def test_inputs_are_identified_by_their_bytes_when_short_else_by_their_digest() -> None:
+    import hashlib
+
+    short, limit, long = b"\x0a\x03abc", b"x" * 32, b"x" * 33
+    assert convert.inputs_hash(short) == "=0a03616263"
+    assert convert.inputs_hash(limit) == "=" + limit.hex()
+    assert convert.inputs_hash(long) == hashlib.sha256(long).hexdigest()
+    # the two forms never meet: a digest has no "=", and distinct bytes give distinct ids
+    samples = [bytes([i]) * n for i in range(4) for n in range(40)]
+    assert len({convert.inputs_hash(b) for b in samples}) == len(samples)

@@ -126,4 +126,9 @@ def decode_literals(data: bytes) -> dict[str, Any]:
 
 
 def inputs_hash(encoded: bytes) -> str:
+    """What identifies a call's inputs (literal map bytes) in action identities and cache keys: the
+    bytes themselves in hex, marked with ``=``, when they are no longer than a digest, else their
+    SHA-256 (64 hex digits). Both are one-to-one in practice, and short inputs skip the hashing."""
+    if len(encoded) <= 32:
+        return "=" + encoded.hex()
     return hashlib.sha256(encoded).hexdigest()
