@@ -168,5 +168,5 @@ def test_inputs_are_identified_by_their_bytes_when_short_else_by_their_digest() 
     assert convert.inputs_hash(limit) == "=" + limit.hex()
     assert convert.inputs_hash(long) == hashlib.sha256(long).hexdigest()
     # the two forms never meet: a digest has no "=", and distinct bytes give distinct ids
-    samples = [bytes([i]) * n for i in range(4) for n in range(40)]
+    samples = {bytes([i]) * n for i in range(4) for n in range(40)}
     assert len({convert.inputs_hash(b) for b in samples}) == len(samples)
