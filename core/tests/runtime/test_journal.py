@@ -30,6 +30,7 @@ PRAGMA user_version=2;
 def _old_journal(home):
     home.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(home / "runs.db")
+    conn.execute("PRAGMA journal_mode=WAL")  # as flyte has always opened its journals
     conn.executescript(SCHEMA_2)
     conn.close()
 
