@@ -308,3 +308,29 @@ async def times_out_children() -> list:
 def test_timeouts_inside_and_around_directly_awaited_children_leave_the_caller_alone():
     run = flyte.run(times_out_children)
     assert run.outputs()[0] == ["timed out inside the child", "task timeout", "timed out inside the child", 0]
+
+
+where_env = flyte.TaskEnvironment("where_children_run")
+
+
+@where_env.task
+async def where_am_i(i: int) -> str:
+    frame = current_frame.get()
+    handle = frame.run.live[frame.action_id]
+    assert handle.task is asyncio.current_task()
+    return "inline" if handle.inline else "own task"
+
+
+@where_env.task
+async def call_every_way() -> list[str]:
+    gathered = await asyncio.gather(where_am_i(1), where_am_i(2))
+    created = await asyncio.create_task(where_am_i(3))
+    direct = await where_am_i(4)
+    return [*gathered, created, direct]
+
+
+def test_gathered_and_created_children_own_their_task_and_awaited_ones_share_their_caller_s():
+    # Cancelling a child's own task cancels exactly that child; a child awaited directly runs in
+    # its caller's task (Python 3.11+), or in a task of its own where cancellations can't be taken back.
+    direct = "inline" if controller._INLINE else "own task"
+    assert flyte.run(call_every_way).outputs()[0] == ["own task", "own task", "own task", direct]

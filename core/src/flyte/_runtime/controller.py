@@ -201,14 +201,8 @@ class RunController:
     # ------------------------------------------------------------------ submitting
     async def submit(self, task: TaskTemplate, caller: Frame | None, args: tuple, kwargs: dict[str, Any]) -> Any:
         """Run ``task`` as a child action of ``caller`` (or as the root) and return its Python output."""
-        # When this coroutine is the whole of its asyncio task (asyncio.gather / create_task of a
-        # task call), that task is the action's own: cancelling it cancels exactly this action.
-        # (Asking the root's loop for its task spares finding the running loop; a call on another
-        # loop gets that loop's task or None here, which is never this coroutine's own.)
-        current = asyncio.current_task(self.loop)
-        owns_task = current is not None and current.get_coro().cr_frame is sys._getframe()  # type: ignore[union-attr]
         call = self.prepare_direct(task, args, kwargs) or await self.prepare(task, args, kwargs)
-        return await self.submit_prepared(call, caller, current if owns_task else None)
+        return await self.submit_prepared(call, caller)
 
     def plan_root(self, call: PreparedCall) -> str:
         """Fix the root action's id before it starts (the run record names it)."""
@@ -217,7 +211,7 @@ class RunController:
         )
         return self.root_id
 
-    async def submit_prepared(self, call: PreparedCall, caller: Frame | None, own_task: asyncio.Task | None = None) -> Any:
+    async def submit_prepared(self, call: PreparedCall, caller: Frame | None) -> Any:
         task = call.task
         if self.closed:
             raise errors.ActionAbortedError(
@@ -272,6 +266,15 @@ class RunController:
         handle = ActionHandle(record)
         loop = handle.loop = asyncio.get_running_loop()
         running = self._run_action(handle, call, frame, cache_key)
+        # When the ``submit`` awaiting this is the whole of its asyncio task (asyncio.gather or
+        # create_task of a task call), that task is the action's own: cancelling it cancels exactly
+        # this action. (Asking the root's loop for its task spares finding the running loop; a call
+        # on another loop gets that loop's task or None, never one whose coroutine is that submit.)
+        own_task = None
+        if caller is not None:
+            current = asyncio.current_task(self.loop)
+            if current is not None and current.get_coro().cr_frame is sys._getframe(1):  # type: ignore[union-attr]
+                own_task = current
         if own_task is not None:
             handle.task = own_task
             awaitable: Any = running
