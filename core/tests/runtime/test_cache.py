@@ -299,3 +299,27 @@ def _inputs_hash_of_square(x: int) -> str:
 
     fields = convert.task_fields(square)[0]
     return convert.inputs_hash(fields.encode_positional((x,))[1])
+
+
+def test_the_loaded_entries_a_process_keeps_are_bounded(monkeypatch):
+    from flyte._runtime import journal as journal_module
+
+    calls.clear()
+    other = square.override(cache=flyte.Cache("auto", version_override="v2"))
+
+    @env.task
+    async def fan_other(n: int) -> list[int]:
+        return list(await asyncio.gather(*(other(i) for i in range(n))))
+
+    flyte.run(fan_other, 2)  # two entries of version v2
+    j = journal()
+    j.flush()
+    with j._writer_lock:  # as a new process: nothing loaded
+        j._cache_indexes.clear()
+    flyte.run(fan, 3)  # three entries of the default version, loaded and kept
+    monkeypatch.setattr(journal_module, "MAX_KEPT_CACHE_ENTRIES", 4)
+    assert cache_hits(flyte.run(fan_other, 2)) == [1, 1]
+    versions = [version.split("-")[0] for _, version in j._cache_indexes]
+    assert versions == ["v2"]  # 3 kept + 2 loaded would pass 4: the default version was dropped
+    assert len(calls) == 5
+    assert cache_hits(flyte.run(fan, 3)) == [1, 1, 1]  # a dropped version is loaded again, not lost

@@ -338,8 +338,9 @@ def _open_schema(path: Path) -> None:
         conn.close()  # without COMMIT, everything above is rolled back
 
 
-#: Task versions whose cache entries a process keeps loaded at once, at most.
-MAX_CACHE_INDEXES = 64
+#: Cache entries a process keeps loaded across runs, at most (about 200 bytes each); beyond, the
+#: task versions loaded before are dropped when another one is loaded.
+MAX_KEPT_CACHE_ENTRIES = 200_000
 
 
 class _Flush:
@@ -618,7 +619,8 @@ class RunJournal:
                 index[key] = e.stored_outputs
         with self._writer_lock:
             if self._cache_changes == changes:  # still current: keep it for the next runs
-                if len(self._cache_indexes) >= MAX_CACHE_INDEXES:
+                kept = sum(map(len, self._cache_indexes.values()))
+                if kept and kept + len(index) > MAX_KEPT_CACHE_ENTRIES:
                     self._cache_indexes.clear()
                 index = self._cache_indexes.setdefault((task_name, version), index)
         return index
