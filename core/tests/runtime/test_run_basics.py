@@ -125,6 +125,27 @@ def test_wrong_input_type_names_the_parameter_and_leaves_no_run():
     assert Run.listall() == []
 
 
+@env.task
+async def echo(s: str) -> str:
+    return s
+
+
+@env.task
+async def echo_bad_strings() -> list[str]:
+    errors = []
+    for call in (lambda: echo("\ud800"), lambda: echo(s="\ud800")):  # positionally and by name
+        try:
+            await call()
+        except TypeError as e:
+            errors.append(str(e))
+    return errors
+
+
+def test_a_string_that_cannot_be_encoded_is_a_clear_error_however_it_is_passed():
+    errors = flyte.run(echo_bad_strings).outputs()[0]
+    assert len(errors) == 2 and all("input `s`" in e and "surrogates" in e for e in errors)
+
+
 def test_missing_and_unexpected_arguments():
     with pytest.raises(TypeError, match="missing required input"):
         flyte.run(add, 1)

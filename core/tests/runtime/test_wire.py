@@ -91,6 +91,7 @@ def test_positional_values_encode_like_a_framed_mapping() -> None:
     assert fields.encode_positional((1, "x", 2)) is None
     assert fields.encode_positional((True, "x")) is None  # a bool is not an int here: the type engine decides
     assert wire.LiteralFields({"a": list[int]}).encode_positional(([1],)) is None
+    assert wire.LiteralFields({"s": str}).encode_positional(("\ud800",)) is None  # not encodable: left to it
 
 
 def test_values_that_need_the_type_engine_are_left_to_it() -> None:

@@ -314,7 +314,10 @@ class LiteralFields:
         parts: dict[str, bytes] = {}
         entries = []
         for i, name, prefix, encode in plan:
-            literal = encode(values[i])
+            try:
+                literal = encode(values[i])
+            except ValueError:  # a string with lone surrogates: the type engine says what is wrong
+                return None
             if literal is None:
                 return None
             parts[name] = literal
