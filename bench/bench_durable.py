@@ -96,8 +96,7 @@ def cold_hit_run(pattern: str) -> None:
     """A cache hit run as the first of a process: the run loads the task version's entries."""
     j = journal()
     with j._writer_lock:
-        j._cache_indexes.clear()
-        j._cache_changes = None
+        j._drop_cache_indexes()
     flyte.run(fan, N, "hit", pattern)
     timing["cold hit", pattern] = timing["hit", pattern]
 

@@ -315,7 +315,7 @@ def test_the_loaded_entries_a_process_keeps_are_bounded(monkeypatch):
     j = journal()
     j.flush()
     with j._writer_lock:  # as a new process: nothing loaded
-        j._cache_indexes.clear()
+        j._drop_cache_indexes()
     flyte.run(fan, 3)  # three entries of the default version, loaded and kept
     monkeypatch.setattr(journal_module, "MAX_KEPT_CACHE_ENTRIES", 4)
     assert cache_hits(flyte.run(fan_other, 2)) == [1, 1]

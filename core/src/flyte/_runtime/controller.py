@@ -146,13 +146,14 @@ class RunController:
 
     # ------------------------------------------------------------------ identity
     async def prepare(self, task: TaskTemplate, args: tuple, kwargs: dict[str, Any]) -> PreparedCall:
-        call = self.prepare_direct(task, args, kwargs)
-        if call is None:
-            literals = await convert.inputs_to_literals(task, task.interface.bind(task.name, args, kwargs))
-            parts = convert.literal_bytes(literals)
-            encoded = wire.frame(parts)
-            call = PreparedCall(task, parts, encoded, convert.inputs_hash(encoded), literals)
-        return call
+        return self.prepare_direct(task, args, kwargs) or await self._prepare_converted(task, args, kwargs)
+
+    async def _prepare_converted(self, task: TaskTemplate, args: tuple, kwargs: dict[str, Any]) -> PreparedCall:
+        """``prepare`` through the type engine (inputs that are not all plain scalars)."""
+        literals = await convert.inputs_to_literals(task, task.interface.bind(task.name, args, kwargs))
+        parts = convert.literal_bytes(literals)
+        encoded = wire.frame(parts)
+        return PreparedCall(task, parts, encoded, convert.inputs_hash(encoded), literals)
 
     def prepare_direct(self, task: TaskTemplate, args: tuple, kwargs: dict[str, Any]) -> PreparedCall | None:
         """``prepare`` without the type engine, for inputs that are all plain scalars; else ``None``."""
@@ -199,9 +200,10 @@ class RunController:
         return "a" + sha256(f"{place}\x1f{body}".encode()).hexdigest()[:15], place, seq
 
     # ------------------------------------------------------------------ submitting
-    async def submit(self, task: TaskTemplate, caller: Frame | None, args: tuple, kwargs: dict[str, Any]) -> Any:
-        """Run ``task`` as a child action of ``caller`` (or as the root) and return its Python output."""
-        call = self.prepare_direct(task, args, kwargs) or await self.prepare(task, args, kwargs)
+    async def submit(self, task: TaskTemplate, caller: Frame, args: tuple, kwargs: dict[str, Any]) -> Any:
+        """Run ``task`` as a child action of ``caller`` and return its Python output."""
+        # ``prepare`` spelled out, sparing a coroutine when the inputs are plain scalars.
+        call = self.prepare_direct(task, args, kwargs) or await self._prepare_converted(task, args, kwargs)
         return await self.submit_prepared(call, caller)
 
     def plan_root(self, call: PreparedCall) -> str:

@@ -141,8 +141,6 @@ CREATE TABLE IF NOT EXISTS logs (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS logs_by_action ON logs(run_name, action_id, id);
-{cache_table};
-CREATE UNIQUE INDEX IF NOT EXISTS cache_by_key ON cache(key);
 CREATE TABLE IF NOT EXISTS abort_requests (
     run_name TEXT NOT NULL,
     action_id TEXT NOT NULL,
@@ -150,7 +148,13 @@ CREATE TABLE IF NOT EXISTS abort_requests (
     reason TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (run_name, action_id)
 );
-""".replace("{cache_table}", _CACHE_TABLE.format(name="cache").strip())
+"""
+_SCHEMA_STATEMENTS = [
+    *(statement for statement in _SCHEMA.split(";") if statement.strip()),
+    _CACHE_TABLE.format(name="cache"),
+    "CREATE UNIQUE INDEX IF NOT EXISTS cache_by_key ON cache(key)",
+    *_CACHE_CHANGES,
+]
 
 
 @dataclass
@@ -329,9 +333,8 @@ def _open_schema(path: Path) -> None:
                 for target in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in _MIGRATIONS.get(target, []):
                         conn.execute(statement)
-            for statement in [*_SCHEMA.split(";"), *_CACHE_CHANGES]:
-                if statement.strip():
-                    conn.execute(statement)
+            for statement in _SCHEMA_STATEMENTS:
+                conn.execute(statement)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         conn.execute("COMMIT")
     finally:
@@ -631,14 +634,17 @@ class RunJournal:
         if self._cache_changes is not None and changes == self._cache_changes + written:
             self._cache_changes = changes
         else:
-            self._cache_indexes.clear()
-            self._cache_changes = None
+            self._drop_cache_indexes()
+
+    def _drop_cache_indexes(self) -> None:
+        # Under the writer lock: the next lookup of each task version loads it again.
+        self._cache_indexes.clear()
+        self._cache_changes = None
 
     def _delete_cache(self, where: str, args: tuple) -> int:
         deleted = self._reader().execute(f"DELETE FROM cache {where}", args).rowcount
         with self._writer_lock:
-            self._cache_indexes.clear()
-            self._cache_changes = None
+            self._drop_cache_indexes()
         return deleted
 
     def list_cache(self, task_name: str | None = None) -> list[CacheEntry]:

@@ -277,12 +277,6 @@ class LiteralFields:
                 self._single = (name, _entry_prefix(name), decoder)
         self._generation = generation
 
-    def _current(self) -> LiteralFields:
-        # A type registration may replace a built-in transformer: follow the registry.
-        if self._generation != TypeEngine._generation:
-            self._compile()
-        return self
-
     @staticmethod
     def _apply(table: dict[str, Any], items: Any) -> dict[str, Any] | None:
         out = {}
@@ -299,8 +293,12 @@ class LiteralFields:
             out[name] = result
         return out
 
+    # Each method starts by following the registry (a type registration may replace a built-in
+    # transformer); the check is spelled out in each, as these run for every call.
     def encode(self, values: Mapping[str, Any]) -> dict[str, bytes] | None:
-        return self._apply(self._current()._encoders, values.items())
+        if self._generation != TypeEngine._generation:
+            self._compile()
+        return self._apply(self._encoders, values.items())
 
     def encode_positional(self, values: tuple) -> tuple[dict[str, bytes], bytes] | None:
         """One value per field, in declaration order (a call's positional arguments), as each
@@ -351,4 +349,6 @@ class LiteralFields:
         return self.decode(parts)
 
     def decode(self, parts: Mapping[str, bytes]) -> dict[str, Any] | None:
-        return self._apply(self._current()._decoders, parts.items())
+        if self._generation != TypeEngine._generation:
+            self._compile()
+        return self._apply(self._decoders, parts.items())
